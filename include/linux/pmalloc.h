@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * pmalloc: pools of memory that can be made read-only once their contents
+ * have been written.  See Documentation/core-api/pmalloc.rst.
+ */
+#ifndef _LINUX_PMALLOC_H
+#define _LINUX_PMALLOC_H
+
+#include <linux/overflow.h>
+#include <linux/string.h>
+#include <linux/types.h>
+
+struct pmalloc_pool;
+
+/*
+ * Passed as @align_order to pmalloc_create_pool() to get the alignment
+ * kmalloc() guarantees, ARCH_KMALLOC_MINALIGN.
+ */
+#define PMALLOC_ALIGN_DEFAULT	(-1)
+
+#ifdef CONFIG_PMALLOC
+
+struct pmalloc_pool *pmalloc_create_pool(size_t refill, short align_order);
+void *pmalloc(struct pmalloc_pool *pool, size_t size);
+int pmalloc_protect_pool(struct pmalloc_pool *pool);
+void pmalloc_destroy_pool(struct pmalloc_pool *pool);
+
+#else /* !CONFIG_PMALLOC */
+
+#include <linux/align.h>
+#include <linux/slab.h>
+
+/*
+ * Without CONFIG_PMALLOC a pool still hands out memory, so that callers need
+ * no #ifdef, but nothing is ever made read-only: pmalloc_protect_pool()
+ * succeeds and changes nothing.  The objects are plain kmalloc() blocks,
+ * chained so that pmalloc_destroy_pool() can free them.
+ */
+struct pmalloc_pool {
+	struct pmalloc_block *blocks;
+	size_t align;
+};
+
+struct pmalloc_block {
+	struct pmalloc_block *next;
+	u8 data[];
+};
+
+static inline struct pmalloc_pool *pmalloc_create_pool(size_t refill,
+							short align_order)
+{
+	struct pmalloc_pool *pool;
+
+	if (align_order < PMALLOC_ALIGN_DEFAULT || align_order > PAGE_SHIFT)
+		return NULL;
+	pool = kzalloc(sizeof(*pool), GFP_KERNEL);
+	if (!pool)
+		return NULL;
+	pool->align = align_order < 0 ? ARCH_KMALLOC_MINALIGN :
+					 1UL << align_order;
+	return pool;
+}
+
+static inline void *pmalloc(struct pmalloc_pool *pool, size_t size)
+{
+	struct pmalloc_block *block;
+	size_t total;
+
+	if (!pool || !size)
+		return NULL;
+	total = size_add(size_add(sizeof(*block), size), pool->align - 1);
+	block = kmalloc(total, GFP_KERNEL | __GFP_NOWARN);
+	if (!block)
+		return NULL;
+	block->next = pool->blocks;
+	pool->blocks = block;
+	return PTR_ALIGN(block->data, pool->align);
+}
+
+static inline int pmalloc_protect_pool(struct pmalloc_pool *pool)
+{
+	return pool ? 0 : -EINVAL;
+}
+
+static inline void pmalloc_destroy_pool(struct pmalloc_pool *pool)
+{
+	struct pmalloc_block *block;
+
+	if (!pool)
+		return;
+	while ((block = pool->blocks)) {
+		pool->blocks = block->next;
+		kfree(block);
+	}
+	kfree(pool);
+}
+
+#endif /* CONFIG_PMALLOC */
+
+/**
+ * pzalloc() - Allocate zeroed memory from a pool.
+ * @pool: the pool to allocate from
+ * @size: the number of bytes wanted
+ *
+ * As pmalloc(), with the memory cleared.
+ *
+ * Context: Process context; may sleep.
+ * Return: the zeroed object, or NULL under the same conditions as pmalloc().
+ */
+static inline void *pzalloc(struct pmalloc_pool *pool, size_t size)
+{
+	void *p = pmalloc(pool, size);
+
+	if (p)
+		memset(p, 0, size);
+	return p;
+}
+
+/**
+ * pmalloc_array() - Allocate an array from a pool.
+ * @pool: the pool to allocate from
+ * @n: the number of elements
+ * @size: the size of one element
+ *
+ * Context: Process context; may sleep.
+ * Return: room for @n elements of @size bytes, or NULL if @n * @size
+ * overflows or under the same conditions as pmalloc().
+ */
+static inline void *pmalloc_array(struct pmalloc_pool *pool, size_t n,
+				  size_t size)
+{
+	size_t bytes;
+
+	if (check_mul_overflow(n, size, &bytes))
+		return NULL;
+	return pmalloc(pool, bytes);
+}
+
+/**
+ * pcalloc() - Allocate a zeroed array from a pool.
+ * @pool: the pool to allocate from
+ * @n: the number of elements
+ * @size: the size of one element
+ *
+ * Context: Process context; may sleep.
+ * Return: room for @n zeroed elements of @size bytes, or NULL if
+ * @n * @size overflows or under the same conditions as pmalloc().
+ */
+static inline void *pcalloc(struct pmalloc_pool *pool, size_t n, size_t size)
+{
+	size_t bytes;
+
+	if (check_mul_overflow(n, size, &bytes))
+		return NULL;
+	return pzalloc(pool, bytes);
+}
+
+/**
+ * pstrdup() - Copy a string into a pool.
+ * @pool: the pool to allocate from
+ * @s: the NUL-terminated string to copy
+ *
+ * Context: Process context; may sleep.
+ * Return: the copy, with its NUL, or NULL if @s is NULL or under the same
+ * conditions as pmalloc().
+ */
+static inline char *pstrdup(struct pmalloc_pool *pool, const char *s)
+{
+	size_t len;
+	char *p;
+
+	if (!s)
+		return NULL;
+	len = strlen(s) + 1;
+	p = pmalloc(pool, len);
+	if (p)
+		memcpy(p, s, len);
+	return p;
+}
+
+#endif /* _LINUX_PMALLOC_H */

@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * pmalloc: protectable memory pools.
+ *
+ * A pool hands out memory from areas of its own: runs of pages from the
+ * vmalloc range that hold nothing but the pool's objects.  Because no other
+ * data shares those pages, pmalloc_protect_pool() can make every area
+ * read-only without taking anything writable down with it.  Objects cannot
+ * be freed one by one; the memory goes back when the pool is destroyed.
+ *
+ * Each area is described by a record kept in ordinary kernel memory: its
+ * bounds, the first free byte and whether it has been protected.  Writable
+ * areas are kept apart from protected ones, newest first, so an allocation
+ * only ever looks at areas it may still carve from and usually stops at the
+ * first.  Nothing is recorded per object.
+ *
+ * Every entry point may sleep.  A mutex per pool serialises allocation,
+ * protection and the area lists, so one pool can be shared by several
+ * threads; destroying a pool is the owner's job once nobody uses it.
+ */
+
+#define pr_fmt(fmt) "pmalloc: " fmt
+
+#include <linux/init.h>
+#include <linux/list.h>
+#include <linux/mm.h>
+#include <linux/mutex.h>
+#include <linux/pmalloc.h>
+#include <linux/printk.h>
+#include <linux/set_memory.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+struct pmalloc_area {
+	struct list_head node;		/* in one of the pool's lists */
+	unsigned long start;		/* vmalloc address of the first page */
+	size_t size;			/* bytes mapped, whole pages */
+	size_t used;			/* bytes handed out: the first free one */
+};
+
+struct pmalloc_pool {
+	struct mutex lock;		/* serialises everything below */
+	struct list_head writable;	/* areas still open, newest first */
+	struct list_head protected;	/* read-only areas */
+	size_t refill;			/* minimum size of a new area */
+	size_t align;			/* alignment of every object */
+	const void *caller;		/* shown in /proc/vmallocinfo */
+};
+
+/*
+ * set_memory_ro() on a vmalloc address must also write-protect the direct
+ * map's alias of each page, or the data stays writable through it.  x86's
+ * change_page_attr() follows the alias itself.  Elsewhere pmalloc refuses to
+ * protect rather than give a protection with a hole in it.
+ */
+static bool pmalloc_alias_follows(void)
+{
+	return IS_ENABLED(CONFIG_X86);
+}
+
+/**
+ * pmalloc_create_pool() - Create an empty pool.
+ * @refill: the minimum size in bytes of each area the pool adds, rounded up
+ *	to whole pages; 0 means one page
+ * @align_order: log2 of the alignment of every object, from 0 to PAGE_SHIFT,
+ *	or PMALLOC_ALIGN_DEFAULT for ARCH_KMALLOC_MINALIGN
+ *
+ * A larger @refill wastes less at the end of each area when objects are
+ * large and saves vmalloc work when there are many; whatever is left in the
+ * newest area when the pool is protected is given up.
+ *
+ * Context: Process context; may sleep.
+ * Return: the new pool, or NULL if @align_order is out of range, @refill is
+ * too large to round up, or memory is short.
+ */
+struct pmalloc_pool *pmalloc_create_pool(size_t refill, short align_order)
+{
+	struct pmalloc_pool *pool;
+
+	might_sleep();
+	if (align_order < PMALLOC_ALIGN_DEFAULT || align_order > PAGE_SHIFT)
+		return NULL;
+	if (refill > SIZE_MAX - PAGE_SIZE + 1)
+		return NULL;
+
+	pool = kzalloc(sizeof(*pool), GFP_KERNEL);
+	if (!pool)
+		return NULL;
+
+	mutex_init(&pool->lock);
+	INIT_LIST_HEAD(&pool->writable);
+	INIT_LIST_HEAD(&pool->protected);
+	pool->refill = refill ? PAGE_ALIGN(refill) : PAGE_SIZE;
+	pool->align = align_order < 0 ? ARCH_KMALLOC_MINALIGN :
+					 1UL << align_order;
+	pool->caller = __builtin_return_address(0);
+	return pool;
+}
+EXPORT_SYMBOL_GPL(pmalloc_create_pool);
+
+/* Carve @size bytes from @area if they fit after aligning; NULL if not. */
+static void *pmalloc_carve(struct pmalloc_area *area, size_t size,
+			   size_t align)
+{
+	size_t offset = ALIGN(area->used, align);
+
+	if (offset > area->size || size > area->size - offset)
+		return NULL;
+	area->used = offset + size;
+	return (void *)(area->start + offset);
+}
+
+static struct pmalloc_area *pmalloc_add_area(struct pmalloc_pool *pool,
+					     size_t size)
+{
+	struct pmalloc_area *area;
+	size_t bytes;
+	void *addr;
+
+	lockdep_assert_held(&pool->lock);
+
+	/*
+	 * Refuse sizes that wrap when rounded up to pages, and areas too
+	 * large for set_memory_ro(), which counts pages in an int.
+	 */
+	if (size > SIZE_MAX - PAGE_SIZE + 1 || size >> PAGE_SHIFT >= INT_MAX)
+		return NULL;
+	bytes = max(PAGE_ALIGN(size), pool->refill);
+
+	area = kmalloc(sizeof(*area), GFP_KERNEL);
+	if (!area)
+		return NULL;
+
+	/*
+	 * Page-sized mappings only: permissions cannot be changed on part of
+	 * a huge mapping.  VM_FLUSH_RESET_PERMS makes vfree() give the pages
+	 * back writable in the direct map, with no stale TLB entries.
+	 */
+	addr = __vmalloc_node_range(bytes, PAGE_SIZE, VMALLOC_START,
+				    VMALLOC_END, GFP_KERNEL | __GFP_NOWARN,
+				    PAGE_KERNEL,
+				    VM_FLUSH_RESET_PERMS | VM_PMALLOC,
+				    NUMA_NO_NODE, pool->caller);
+	if (!addr) {
+		kfree(area);
+		return NULL;
+	}
+
+	area->start = (unsigned long)addr;
+	area->size = bytes;
+	area->used = 0;
+	list_add(&area->node, &pool->writable);
+	return area;
+}
+
+/**
+ * pmalloc() - Allocate memory from a pool.
+ * @pool: the pool to allocate from
+ * @size: the number of bytes wanted
+ *
+ * The object is aligned as the pool was created to align, is not zeroed,
+ * and stays writable until the pool is protected.  It is taken from the
+ * first writable area with room for it, or else from a new area of at least
+ * the pool's refill size.
+ *
+ * Context: Process context; may sleep.  Safe against concurrent calls on
+ * the same pool.
+ * Return: the object, or NULL if @pool is NULL, @size is 0 or larger than
+ * the vmalloc range can hold, or memory is short.  A failed call leaves the
+ * pool as it was.
+ */
+void *pmalloc(struct pmalloc_pool *pool, size_t size)
+{
+	struct pmalloc_area *area;
+	void *p = NULL;
+
+	might_sleep();
+	if (!pool || !size)
+		return NULL;
+
+	mutex_lock(&pool->lock);
+	list_for_each_entry(area, &pool->writable, node) {
+		p = pmalloc_carve(area, size, pool->align);
+		if (p)
+			goto out_unlock;
+	}
+
+	area = pmalloc_add_area(pool, size);
+	if (area)
+		p = pmalloc_carve(area, size, pool->align);
+out_unlock:
+	mutex_unlock(&pool->lock);
+	return p;
+}
+EXPORT_SYMBOL_GPL(pmalloc);
+
+/**
+ * pmalloc_protect_pool() - Make every object of a pool read-only.
+ * @pool: the pool to protect
+ *
+ * Each writable area becomes read-only through its vmalloc address and
+ * through the direct map's alias of its pages.  Space left in those areas
+ * is given up: later allocations go to new areas, which the next call
+ * protects in turn.  Protecting an empty or already protected pool does
+ * nothing and succeeds.
+ *
+ * Context: Process context; may sleep.
+ * Return: 0 on success; -EINVAL if @pool is NULL; -EOPNOTSUPP if this
+ * architecture would leave the direct-map alias writable; or the error
+ * set_memory_ro() returned, in which case the areas it failed on stay
+ * writable and usable, and the call may be repeated.
+ */
+int pmalloc_protect_pool(struct pmalloc_pool *pool)
+{
+	struct pmalloc_area *area, *tmp;
+	int ret = 0;
+
+	might_sleep();
+	if (!pool)
+		return -EINVAL;
+	if (!pmalloc_alias_follows())
+		return -EOPNOTSUPP;
+
+	mutex_lock(&pool->lock);
+	list_for_each_entry_safe_reverse(area, tmp, &pool->writable, node) {
+		ret = set_memory_ro(area->start, area->size >> PAGE_SHIFT);
+		if (ret)
+			break;
+		list_move(&area->node, &pool->protected);
+	}
+	mutex_unlock(&pool->lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(pmalloc_protect_pool);
+
+static void pmalloc_free_areas(struct list_head *areas)
+{
+	struct pmalloc_area *area, *tmp;
+
+	list_for_each_entry_safe(area, tmp, areas, node) {
+		vfree((void *)area->start);
+		kfree(area);
+		cond_resched();
+	}
+}
+
+/**
+ * pmalloc_destroy_pool() - Free a pool and all its objects.
+ * @pool: the pool to destroy, or NULL
+ *
+ * Every area goes back to the page allocator with its pages writable again
+ * in the direct map.  The caller must make sure nobody uses the pool or any
+ * of its objects any more.
+ *
+ * Context: Process context; may sleep.
+ * Return: nothing.
+ */
+void pmalloc_destroy_pool(struct pmalloc_pool *pool)
+{
+	might_sleep();
+	if (!pool)
+		return;
+
+	pmalloc_free_areas(&pool->writable);
+	pmalloc_free_areas(&pool->protected);
+	mutex_destroy(&pool->lock);
+	kfree(pool);
+}
+EXPORT_SYMBOL_GPL(pmalloc_destroy_pool);
+
+static int __init pmalloc_init(void)
+{
+	if (!pmalloc_alias_follows())
+		pr_warn("set_memory_ro() leaves the direct map writable here; pools cannot be protected\n");
+	return 0;
+}
+late_initcall(pmalloc_init);
