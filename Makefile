@@ -1,0 +1,9 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# pmalloc: build Linux 6.12 with the pmalloc series and test it.
+# The work happens in harness/; everything it makes lands in work/.
+
+.PHONY: check demo series tree build clean distclean
+
+check series tree build demo clean distclean:
+	@harness/run $@

@@ -1,0 +1,50 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# Sourced by every harness script: paths, step reporting and the work lock.
+# All state lives in work/ at the repository root, which git ignores.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+WORK=$ROOT/work
+TREE=$WORK/linux
+SERIES_OUT=$WORK/series
+BUILD=$WORK/build-x86_64
+TARBALL=/usr/src/linux-source-6.12.tar.xz
+
+export LC_ALL=C
+
+say() {
+	printf '%s\n' "$*"
+}
+
+die() {
+	printf 'error: %s\n' "$*" >&2
+	exit 1
+}
+
+# step NAME COMMAND...: run one stage, framed by its name and elapsed time.
+step() {
+	local name=$1 t0=$SECONDS
+	shift
+	say "==> $name"
+	"$@"
+	say "<== $name: $((SECONDS - t0))s"
+}
+
+# One make at a time per work folder: kernel builds on 2 cores do not
+# overlap well, and two runs of git am on one tree corrupt it.  Children
+# inherit the lock through PMALLOC_LOCKED instead of waiting on themselves.
+take_lock() {
+	[ -n "${PMALLOC_LOCKED:-}" ] && return 0
+	mkdir -p "$WORK"
+	exec 9>"$WORK/.lock"
+	if ! flock -n 9; then
+		say "waiting for another run to release $WORK/.lock"
+		flock 9
+	fi
+	export PMALLOC_LOCKED=1
+}
+
+# kernel_version [DIR]: the version string of the tree in DIR (default TREE).
+kernel_version() {
+	make -s -C "${1:-$TREE}" kernelversion
+}
