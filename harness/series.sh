@@ -1,0 +1,164 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Turn series/* into commits on top of the base tree and write them, with
+# a cover letter, to work/series/ with git format-patch.
+#
+# Each series file is a commit message, a line "---", then operations:
+#   add PATH...        copy repository files to the same tree paths
+#   kconfig SYMBOL...  add these stanzas of Kconfig.pmalloc to
+#                      mm/Kconfig.pmalloc
+#   apply FILE...      apply a diff against the tree (hunks/x.patch)
+# Lines starting with "#" after "---" are comments.  UPTO=NN in the
+# environment stops after series/NN-*, to test the first patches alone.
+#
+# The commits are made with plumbing on a private index, so the checked
+# out tree in work/linux is left alone; "tree.sh" applies the result.
+
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+take_lock
+
+[ -d "$TREE/.git" ] || die "no base tree; run harness/base.sh first"
+
+name=$(git -C "$ROOT" config user.name || true)
+email=$(git -C "$ROOT" config user.email || true)
+if [ -z "$name" ] || [ -z "$email" ]; then
+	name=$(git -C "$ROOT" log -1 --format=%an 2>/dev/null || true)
+	email=$(git -C "$ROOT" log -1 --format=%ae 2>/dev/null || true)
+fi
+[ -n "$name" ] && [ -n "$email" ] ||
+	die "set git config user.name and user.email in $ROOT"
+export GIT_AUTHOR_NAME=$name GIT_AUTHOR_EMAIL=$email
+export GIT_COMMITTER_NAME=$name GIT_COMMITTER_EMAIL=$email
+# Date the commits as the repository's last commit, so the same
+# sources give byte-identical patches from one run to the next.
+date=$(git -C "$ROOT" log -1 --format=%cI 2>/dev/null || date -R)
+export GIT_AUTHOR_DATE=$date GIT_COMMITTER_DATE=$date
+
+tmp=$(mktemp -d "$WORK/series.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+# Repository paths (and globs in "add") are relative to the root.
+cd "$ROOT"
+export GIT_DIR=$TREE/.git
+export GIT_INDEX_FILE=$tmp/index
+
+# Kconfig.pmalloc restricted to the symbols in $1 (space separated), in
+# the file's own order.  Header lines before the first stanza always stay;
+# trailing blank lines go.
+kconfig_subset() {
+	awk -v want=" $1 " '
+	/^(menu)?config[ \t]+/ {
+		started = 1
+		keep = index(want, " " $2 " ") > 0
+	}
+	!started || keep {
+		if ($0 ~ /^[ \t]*$/) { blank++; next }
+		for (; blank > 0; blank--) print ""
+		print
+	}' "$ROOT/Kconfig.pmalloc"
+}
+
+kconfig_has() {
+	grep -Eq "^(menu)?config[ \t]+$1[ \t]*\$" "$ROOT/Kconfig.pmalloc"
+}
+
+git read-tree base
+parent=$(git rev-parse base)
+symbols=
+n=0
+
+for f in "$ROOT"/series/*; do
+	[ -f "$f" ] || continue
+	rel=${f#"$ROOT"/}
+	num=${rel#series/}
+	num=${num%%-*}
+	if [ -n "${UPTO:-}" ] && [ "$((10#$num))" -gt "$((10#$UPTO))" ]; then
+		say "  $rel: skipped, after UPTO=$UPTO"
+		continue
+	fi
+	grep -qx -- '---' "$f" || die "$rel: no '---' line before the operations"
+	sed '/^---$/,$d' "$f" >"$tmp/msg"
+	subject=$(head -n1 "$tmp/msg")
+	[ -n "$subject" ] || die "$rel: empty subject line"
+	[ "$(sed -n 2p "$tmp/msg")" = "" ] || die "$rel: line 2 must be blank"
+	awk -v f="$rel" 'length > 72 && NR > 1 {
+		printf "warning: %s:%d: over 72 columns\n", f, NR }' "$tmp/msg"
+
+	while read -r op args; do
+		case $op in
+		''|'#'*) continue ;;
+		add)
+			for p in $args; do
+				[ -f "$ROOT/$p" ] || die "$rel: add: no file $p"
+				mode=100644
+				[ -x "$ROOT/$p" ] && mode=100755
+				blob=$(git hash-object -w "$ROOT/$p")
+				git update-index --add --cacheinfo "$mode,$blob,$p"
+			done
+			;;
+		kconfig)
+			[ -f "$ROOT/Kconfig.pmalloc" ] || die "$rel: no file Kconfig.pmalloc"
+			for s in $args; do
+				kconfig_has "$s" ||
+					die "$rel: kconfig: no 'config $s' in Kconfig.pmalloc"
+				symbols="$symbols $s"
+			done
+			kconfig_subset "$symbols" >"$tmp/Kconfig.pmalloc"
+			blob=$(git hash-object -w "$tmp/Kconfig.pmalloc")
+			git update-index --add --cacheinfo "100644,$blob,mm/Kconfig.pmalloc"
+			;;
+		apply)
+			for p in $args; do
+				[ -f "$ROOT/$p" ] || die "$rel: apply: no file $p"
+				git apply --cached "$ROOT/$p" ||
+					die "$rel: apply: $p does not apply"
+			done
+			;;
+		*)
+			die "$rel: unknown operation '$op'"
+			;;
+		esac
+	done < <(sed '1,/^---$/d' "$f")
+
+	tree=$(git write-tree)
+	[ "$tree" != "$(git rev-parse "$parent^{tree}")" ] ||
+		die "$rel: the commit changes nothing"
+	{
+		sed -e :a -e '/^\n*$/{$d;N;ba' -e '}' "$tmp/msg"
+		printf '\nSigned-off-by: %s <%s>\n' "$name" "$email"
+	} >"$tmp/msg.full"
+	parent=$(git commit-tree "$tree" -p "$parent" -F "$tmp/msg.full")
+	n=$((n + 1))
+	say "  $rel: $subject"
+done
+
+[ "$n" -gt 0 ] || die "no commits in $ROOT/series/"
+git update-ref refs/heads/series "$parent"
+unset GIT_INDEX_FILE
+
+rm -rf "$SERIES_OUT"
+mkdir -p "$SERIES_OUT"
+git format-patch -q --cover-letter -o "$SERIES_OUT" base..series
+
+# Fill in the cover letter: first line of cover-letter.txt is the subject,
+# the rest the blurb, followed by the base it applies to.
+cover=$SERIES_OUT/0000-cover-letter.patch
+letter=$ROOT/harness/cover-letter.txt
+[ -f "$letter" ] || die "no file harness/cover-letter.txt"
+{
+	sed '1,2d' "$letter"
+	printf '\nThe series applies to Linux %s as shipped in Debian'"'"'s\n' \
+		"$(kernel_version)"
+	printf 'linux-source-6.12 package.\n'
+} >"$tmp/blurb"
+SUBJECT=$(head -n1 "$letter") BLURB=$tmp/blurb perl -0pi -e '
+	s/\*\*\* SUBJECT HERE \*\*\*/$ENV{SUBJECT}/;
+	open(my $b, "<", $ENV{BLURB}) or die;
+	my $t = do { local $/; <$b> };
+	chomp $t;
+	s/\*\*\* BLURB HERE \*\*\*/$t/;
+' "$cover"
+
+say "series: $n patches and a cover letter in $SERIES_OUT"
