@@ -1,0 +1,106 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# kunit.sh build|run: configure and build the patched tree in
+# work/build-x86_64 with the kernel's kunit.py, and for "run" boot it under
+# QEMU and report every case.  The same kernel serves "make demo", so the
+# configuration also carries what the demo needs.
+#
+# "run" ends with the line "pmalloc: N passed, N failed[, N skipped]" and
+# exits non-zero when a case failed or none ran.
+
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+take_lock
+
+mode=${1:?usage: kunit.sh build|run}
+
+export CCACHE_DIR=${CCACHE_DIR:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/pmalloc-ccache}
+# Hits across clones in other folders: paths under the clone become
+# relative, and the working directory stays out of the hash.
+export CCACHE_BASEDIR=$ROOT
+export CCACHE_NOHASHDIR=1
+export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
+mkdir -p "$CCACHE_DIR"
+
+args=(--arch=x86_64 --build_dir="$BUILD" --jobs="$(nproc)"
+      --make_options="CC=ccache gcc"
+      --kunitconfig="$ROOT/harness/x86_64.kunitconfig")
+
+# A .kunitconfig shipped by the series itself is honoured as well.
+while IFS= read -r p; do
+	args+=(--kunitconfig="$TREE/$p")
+done < <(git -C "$TREE" diff --name-only base HEAD | grep -E '(^|/)[^/]*\.?kunitconfig$' || true)
+
+# The sample module exists only once its patch is in the series.
+if grep -q '^config SAMPLE_PMALLOC$' "$TREE/samples/Kconfig" 2>/dev/null; then
+	args+=(--kconfig_add=CONFIG_SAMPLES=y --kconfig_add=CONFIG_SAMPLE_PMALLOC=m)
+fi
+
+say "kernel $(kernel_version), build in $BUILD, ccache in $CCACHE_DIR"
+cd "$TREE"
+
+if [ "$mode" = build ]; then
+	tools/testing/kunit/kunit.py build "${args[@]}"
+	exit
+fi
+[ "$mode" = run ] || die "unknown mode $mode"
+
+if ( : <>/dev/kvm ) 2>/dev/null; then
+	args+=(--qemu_args="-enable-kvm -cpu host -smp 2")
+else
+	say "no usable /dev/kvm: QEMU emulates the CPU, tests run slower"
+	args+=(--qemu_args="-smp 2")
+fi
+
+json=$WORK/kunit.json
+rm -f "$json" "$BUILD/test.log"
+rc=0
+tools/testing/kunit/kunit.py run "${args[@]}" --timeout=900 \
+	--json="$json" 2>&1 | tee "$WORK/kunit.log" || rc=$?
+[ -f "$BUILD/test.log" ] && cp "$BUILD/test.log" "$WORK/kunit-console.log"
+say "kunit.py log: $WORK/kunit.log; console: $WORK/kunit-console.log"
+
+[ -s "$json" ] || die "kunit.py wrote no results (exit $rc); see $WORK/kunit.log"
+say "kernel $(kernel_version)${PMALLOC_START:+, $(($(date +%s) - PMALLOC_START))s in all}"
+
+# A parameterised case counts once: failed if any parameter failed,
+# skipped if all were skipped.
+python3 - "$json" <<'PY'
+import json, sys
+
+def cases(group, suite):
+    for c in group.get("test_cases", []):
+        yield suite, c["name"], c["status"], []
+    for g in group.get("sub_groups", []):
+        if g.get("sub_groups"):
+            yield from cases(g, g["name"])
+            continue
+        params = [(c["name"], c["status"]) for c in g.get("test_cases", [])]
+        if suite is None:
+            yield from cases(g, g["name"])
+            continue
+        st = [s for _, s in params]
+        if any(s not in ("PASS", "SKIP") for s in st):
+            status = "FAIL"
+        elif st and all(s == "SKIP" for s in st):
+            status = "SKIP"
+        else:
+            status = "PASS" if st else "FAIL"
+        yield suite, g["name"], status, params
+
+root = json.load(open(sys.argv[1]))
+count = {"PASS": 0, "FAIL": 0, "SKIP": 0}
+for suite, name, status, params in cases(root, None):
+    status = status if status in count else "FAIL"
+    count[status] += 1
+    print(f"  {status:4} {suite}.{name}")
+    for pname, pstatus in params:
+        if pstatus != "PASS":
+            print(f"         {pstatus:4} {pname}")
+line = f"pmalloc: {count['PASS']} passed, {count['FAIL']} failed"
+if count["SKIP"]:
+    line += f", {count['SKIP']} skipped"
+print(line)
+sys.exit(1 if count["FAIL"] or not count["PASS"] else 0)
+PY
