@@ -207,8 +207,9 @@ EXPORT_SYMBOL_GPL(pmalloc);
  * Context: Process context; may sleep.
  * Return: 0 on success; -EINVAL if @pool is NULL; -EOPNOTSUPP if this
  * architecture would leave the direct-map alias writable; or the error
- * set_memory_ro() returned, in which case the areas it failed on stay
- * writable and usable, and the call may be repeated.
+ * set_memory_ro() returned.  After an error, the areas protected so far
+ * stay protected, the area that failed may be partly read-only and takes
+ * no new objects, and the call may be repeated to finish the job.
  */
 int pmalloc_protect_pool(struct pmalloc_pool *pool)
 {
@@ -218,16 +219,25 @@ int pmalloc_protect_pool(struct pmalloc_pool *pool)
 	might_sleep();
 	if (!pool)
 		return -EINVAL;
-	if (!pmalloc_alias_follows())
-		return -EOPNOTSUPP;
 
 	mutex_lock(&pool->lock);
+	if (!list_empty(&pool->writable) && !pmalloc_alias_follows()) {
+		ret = -EOPNOTSUPP;
+		goto out_unlock;
+	}
 	list_for_each_entry_safe_reverse(area, tmp, &pool->writable, node) {
 		ret = set_memory_ro(area->start, area->size >> PAGE_SHIFT);
-		if (ret)
+		if (ret) {
+			/*
+			 * Part of the area may be read-only already: carve
+			 * nothing more from it, but leave it for the retry.
+			 */
+			area->used = area->size;
 			break;
+		}
 		list_move(&area->node, &pool->protected);
 	}
+out_unlock:
 	mutex_unlock(&pool->lock);
 	return ret;
 }

@@ -28,15 +28,17 @@ void pmalloc_destroy_pool(struct pmalloc_pool *pool);
 #else /* !CONFIG_PMALLOC */
 
 #include <linux/align.h>
+#include <linux/mutex.h>
 #include <linux/slab.h>
 
 /*
  * Without CONFIG_PMALLOC a pool still hands out memory, so that callers need
  * no #ifdef, but nothing is ever made read-only: pmalloc_protect_pool()
  * succeeds and changes nothing.  The objects are plain kmalloc() blocks,
- * chained so that pmalloc_destroy_pool() can free them.
+ * chained so that pmalloc_destroy_pool() can free them; @refill is ignored.
  */
 struct pmalloc_pool {
+	struct mutex lock;		/* serialises changes to @blocks */
 	struct pmalloc_block *blocks;
 	size_t align;
 };
@@ -53,9 +55,11 @@ static inline struct pmalloc_pool *pmalloc_create_pool(size_t refill,
 
 	if (align_order < PMALLOC_ALIGN_DEFAULT || align_order > PAGE_SHIFT)
 		return NULL;
+	might_sleep();
 	pool = kzalloc(sizeof(*pool), GFP_KERNEL);
 	if (!pool)
 		return NULL;
+	mutex_init(&pool->lock);
 	pool->align = align_order < 0 ? ARCH_KMALLOC_MINALIGN :
 					 1UL << align_order;
 	return pool;
@@ -66,14 +70,17 @@ static inline void *pmalloc(struct pmalloc_pool *pool, size_t size)
 	struct pmalloc_block *block;
 	size_t total;
 
+	might_sleep();
 	if (!pool || !size)
 		return NULL;
 	total = size_add(size_add(sizeof(*block), size), pool->align - 1);
 	block = kmalloc(total, GFP_KERNEL | __GFP_NOWARN);
 	if (!block)
 		return NULL;
+	mutex_lock(&pool->lock);
 	block->next = pool->blocks;
 	pool->blocks = block;
+	mutex_unlock(&pool->lock);
 	return PTR_ALIGN(block->data, pool->align);
 }
 
@@ -86,6 +93,7 @@ static inline void pmalloc_destroy_pool(struct pmalloc_pool *pool)
 {
 	struct pmalloc_block *block;
 
+	might_sleep();
 	if (!pool)
 		return;
 	while ((block = pool->blocks)) {
