@@ -23,8 +23,7 @@ export CCACHE_NOHASHDIR=1
 export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
 mkdir -p "$CCACHE_DIR"
 
-args=(--arch=x86_64 --build_dir="$BUILD" --jobs="$(nproc)"
-      --make_options="CC=ccache gcc"
+args=(--arch=x86_64 --build_dir="$BUILD" --make_options="CC=ccache gcc"
       --kunitconfig="$ROOT/harness/x86_64.kunitconfig")
 
 # A .kunitconfig shipped by the series itself is honoured as well.
@@ -40,23 +39,23 @@ fi
 say "kernel $(kernel_version), build in $BUILD, ccache in $CCACHE_DIR"
 cd "$TREE"
 
-if [ "$mode" = build ]; then
-	tools/testing/kunit/kunit.py build "${args[@]}"
-	exit
-fi
-[ "$mode" = run ] || die "unknown mode $mode"
+case $mode in
+build|run) ;;
+*) die "unknown mode $mode" ;;
+esac
 
-if ( : <>/dev/kvm ) 2>/dev/null; then
-	args+=(--qemu_args="-enable-kvm -cpu host -smp 2")
-else
-	say "no usable /dev/kvm: QEMU emulates the CPU, tests run slower"
-	args+=(--qemu_args="-smp 2")
-fi
+tools/testing/kunit/kunit.py build "${args[@]}" --jobs="$(nproc)"
+[ "$mode" = build ] && exit 0
+
+# Built apart from the run, so the KVM probe can boot this very kernel.
+accel=$(qemu_accel "$BUILD/arch/x86/boot/bzImage")
+[ -n "$accel" ] || say "KVM unusable here: QEMU emulates the CPU (TCG)"
+args+=(--qemu_args="$accel -smp 2")
 
 json=$WORK/kunit.json
 rm -f "$json" "$BUILD/test.log"
 rc=0
-tools/testing/kunit/kunit.py run "${args[@]}" --timeout=900 \
+tools/testing/kunit/kunit.py exec "${args[@]}" --timeout=900 \
 	--json="$json" 2>&1 | tee "$WORK/kunit.log" || rc=$?
 [ -f "$BUILD/test.log" ] && cp "$BUILD/test.log" "$WORK/kunit-console.log"
 say "kunit.py log: $WORK/kunit.log; console: $WORK/kunit-console.log"

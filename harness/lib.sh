@@ -48,3 +48,27 @@ take_lock() {
 kernel_version() {
 	make -s -C "${1:-$TREE}" kernelversion
 }
+
+# qemu_accel KERNEL: print "-enable-kvm" if KVM really runs a guest here,
+# nothing otherwise.  /dev/kvm alone is not proof: nested setups exist that
+# open it but never get a guest past the decompressor.  So the CPU must
+# advertise vmx or svm and KERNEL must reach its root mount panic within
+# 30 seconds.  The verdict is kept in work/kvm.
+qemu_accel() {
+	local verdict=no
+	if [ -f "$WORK/kvm" ]; then
+		verdict=$(cat "$WORK/kvm")
+	else
+		if ( : <>/dev/kvm ) 2>/dev/null &&
+		   grep -qwE 'vmx|svm' /proc/cpuinfo &&
+		   timeout 30 qemu-system-x86_64 -nodefaults -m 256 -no-reboot \
+			-nographic -serial stdio -bios qboot.rom -enable-kvm \
+			-kernel "$1" -append 'console=ttyS0 kunit.enable=0 panic=-1' \
+			</dev/null 2>&1 | grep -qa 'Kernel panic'; then
+			verdict=yes
+		fi
+		echo "$verdict" >"$WORK/kvm"
+	fi
+	[ "$verdict" = yes ] && echo "-enable-kvm"
+	return 0
+}
