@@ -38,8 +38,10 @@ take_lock() {
 	mkdir -p "$WORK"
 	exec 9>"$WORK/.lock"
 	if ! flock -n 9; then
+		local t0=$SECONDS
 		say "waiting for another run to release $WORK/.lock"
 		flock 9
+		say "got the lock after $((SECONDS - t0))s"
 	fi
 	export PMALLOC_LOCKED=1
 }
