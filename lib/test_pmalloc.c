@@ -1,0 +1,1235 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit tests for pmalloc, the protectable memory pools.
+ *
+ * A protected object is only ever judged by writes the MMU refuses: the
+ * cases try copy_to_kernel_nofault() on every page of it, through its
+ * vmalloc address and through the direct map's alias, and then check that
+ * the bytes are the ones written before protection.
+ *
+ * copy_to_kernel_nofault(), find_vm_area() and vmalloc_nr_pages() are not
+ * exported, so the cases that need them skip when the suite is a module.
+ */
+
+#include <linux/atomic.h>
+#include <linux/completion.h>
+#include <linux/kthread.h>
+#include <linux/mm.h>
+#include <linux/overflow.h>
+#include <linux/pmalloc.h>
+#include <linux/sched.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/tracepoint.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+
+#include <kunit/test.h>
+#include <trace/events/printk.h>
+
+#define PMALLOC_TEST_BUILTIN	(!IS_MODULE(CONFIG_PMALLOC_KUNIT_TEST))
+
+#if PMALLOC_TEST_BUILTIN
+static long pmalloc_test_write(void *dst, const void *src, size_t len)
+{
+	return copy_to_kernel_nofault(dst, src, len);
+}
+
+static struct vm_struct *pmalloc_test_find_area(const void *addr)
+{
+	return find_vm_area(addr);
+}
+
+static unsigned long pmalloc_test_vmalloc_pages(void)
+{
+	return vmalloc_nr_pages();
+}
+
+static bool pmalloc_test_huge_area(const void *addr)
+{
+	return is_vm_area_hugepages(addr);
+}
+#else
+static long pmalloc_test_write(void *dst, const void *src, size_t len)
+{
+	return -EOPNOTSUPP;
+}
+
+static struct vm_struct *pmalloc_test_find_area(const void *addr)
+{
+	return NULL;
+}
+
+static unsigned long pmalloc_test_vmalloc_pages(void)
+{
+	return 0;
+}
+
+static bool pmalloc_test_huge_area(const void *addr)
+{
+	return false;
+}
+#endif
+
+static void pmalloc_test_need_builtin(struct kunit *test)
+{
+	if (!PMALLOC_TEST_BUILTIN)
+		kunit_skip(test, "needs the suite built in: some helpers are not exported");
+}
+
+/*
+ * Lines printed by one task, counted through the console tracepoint.  The
+ * probe runs in the context of whoever calls printk(), so lines from other
+ * tasks never count against the task under watch.
+ */
+static struct {
+	struct task_struct *task;
+	atomic_t lines;
+	bool registered;
+} pmalloc_test_console;
+
+static void pmalloc_test_probe_console(void *ignore, const char *buf,
+				       size_t len)
+{
+	if (READ_ONCE(pmalloc_test_console.task) == current)
+		atomic_inc(&pmalloc_test_console.lines);
+}
+
+KUNIT_DEFINE_ACTION_WRAPPER(pmalloc_test_destroy, pmalloc_destroy_pool,
+			    struct pmalloc_pool *);
+KUNIT_DEFINE_ACTION_WRAPPER(pmalloc_test_put_page, put_page, struct page *);
+
+/* A pool that is destroyed when the case ends, however it ends. */
+static struct pmalloc_pool *pmalloc_test_pool(struct kunit *test,
+					      size_t refill, short align_order)
+{
+	struct pmalloc_pool *pool = pmalloc_create_pool(refill, align_order);
+
+	KUNIT_ASSERT_NOT_NULL(test, pool);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							pmalloc_test_destroy,
+							pool), 0);
+	return pool;
+}
+
+/* Protect @pool, skipping where the architecture cannot protect at all. */
+static int pmalloc_test_try_protect(struct kunit *test,
+				    struct pmalloc_pool *pool)
+{
+	int ret = pmalloc_protect_pool(pool);
+
+	if (ret == -EOPNOTSUPP)
+		kunit_skip(test, "pools cannot be protected on this architecture");
+	return ret;
+}
+
+static void pmalloc_test_protect(struct kunit *test, struct pmalloc_pool *pool)
+{
+	KUNIT_ASSERT_EQ(test, pmalloc_test_try_protect(test, pool), 0);
+}
+
+struct pmalloc_test_obj {
+	u8 *p;
+	size_t size;
+	unsigned int seed;
+};
+
+/* Byte @i of the pattern numbered @seed; neighbours and objects differ. */
+static u8 pmalloc_test_byte(unsigned int seed, size_t i)
+{
+	return seed * 131 + i * 7 + (i >> 8) * 13 + 1;
+}
+
+static void pmalloc_test_fill(const struct pmalloc_test_obj *obj)
+{
+	size_t i;
+
+	for (i = 0; i < obj->size; i++)
+		obj->p[i] = pmalloc_test_byte(obj->seed, i);
+}
+
+/* Whether @len bytes at @p match @obj's pattern from offset @off on. */
+static bool pmalloc_test_match(const struct pmalloc_test_obj *obj,
+			       const u8 *p, size_t off, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (p[i] != pmalloc_test_byte(obj->seed, off + i))
+			return false;
+	return true;
+}
+
+/* The start of the page after @addr's, or the end of @obj if sooner. */
+static u8 *pmalloc_test_next_page(const struct pmalloc_test_obj *obj, u8 *addr)
+{
+	u8 *next = PTR_ALIGN(addr + 1, PAGE_SIZE);
+	u8 *end = obj->p + obj->size;
+
+	return next < end ? next : end;
+}
+
+/*
+ * The direct map's alias of vmalloc address @addr.  A highmem page has no
+ * alias, so there is nothing to check on it.
+ */
+static u8 *pmalloc_test_alias(struct kunit *test, const u8 *addr)
+{
+	struct page *page = vmalloc_to_page(addr);
+	u8 *base;
+
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	base = page_address(page);
+	KUNIT_EXPECT_TRUE(test, base || IS_ENABLED(CONFIG_HIGHMEM));
+	return base ? base + offset_in_page(addr) : NULL;
+}
+
+/*
+ * Try to flip every bit of the byte at @addr and return what
+ * copy_to_kernel_nofault() said.  A write let through changes the byte, so
+ * the pattern checks see it even if the return value lied.
+ */
+static long pmalloc_test_flip(u8 *addr)
+{
+	u8 val = ~READ_ONCE(*addr);
+
+	return pmalloc_test_write(addr, &val, 1);
+}
+
+/* The mappings of an object that a check goes through. */
+#define PMALLOC_TEST_VMAP	BIT(0)	/* its vmalloc address */
+#define PMALLOC_TEST_ALIAS	BIT(1)	/* the direct map's alias */
+#define PMALLOC_TEST_BOTH	(PMALLOC_TEST_VMAP | PMALLOC_TEST_ALIAS)
+
+/* Every page of @obj must refuse a write through the mappings in @maps. */
+static void pmalloc_test_expect_locked_via(struct kunit *test,
+					   const struct pmalloc_test_obj *obj,
+					   unsigned int maps)
+{
+	u8 *addr, *alias;
+
+	for (addr = obj->p; addr < obj->p + obj->size;
+	     addr = pmalloc_test_next_page(obj, addr)) {
+		if (maps & PMALLOC_TEST_VMAP)
+			KUNIT_EXPECT_EQ_MSG(test, pmalloc_test_flip(addr),
+					    -EFAULT,
+					    "object %u took a write at offset %td",
+					    obj->seed, addr - obj->p);
+		alias = pmalloc_test_alias(test, addr);
+		if (alias && (maps & PMALLOC_TEST_ALIAS))
+			KUNIT_EXPECT_EQ_MSG(test, pmalloc_test_flip(alias),
+					    -EFAULT,
+					    "object %u took a write at offset %td through the direct map",
+					    obj->seed, addr - obj->p);
+	}
+}
+
+static void pmalloc_test_expect_locked(struct kunit *test,
+				       const struct pmalloc_test_obj *obj)
+{
+	pmalloc_test_expect_locked_via(test, obj, PMALLOC_TEST_BOTH);
+}
+
+/*
+ * Every page of @obj must take a write through both of its mappings, seen
+ * through the vmalloc address; the byte is put back afterwards.
+ */
+static void pmalloc_test_expect_writable(struct kunit *test,
+					 const struct pmalloc_test_obj *obj)
+{
+	u8 *addr, *alias;
+	u8 old;
+
+	for (addr = obj->p; addr < obj->p + obj->size;
+	     addr = pmalloc_test_next_page(obj, addr)) {
+		old = *addr;
+		KUNIT_EXPECT_EQ(test, pmalloc_test_flip(addr), 0);
+		KUNIT_EXPECT_EQ(test, *addr, (u8)~old);
+		*addr = old;
+
+		alias = pmalloc_test_alias(test, addr);
+		if (!alias)
+			continue;
+		KUNIT_EXPECT_EQ(test, pmalloc_test_flip(alias), 0);
+		KUNIT_EXPECT_EQ(test, *addr, (u8)~old);
+		*addr = old;
+	}
+}
+
+/* @obj must hold its pattern, read through both mappings. */
+static void pmalloc_test_expect_intact(struct kunit *test,
+				       const struct pmalloc_test_obj *obj)
+{
+	u8 *addr, *next, *alias;
+
+	KUNIT_EXPECT_TRUE_MSG(test, pmalloc_test_match(obj, obj->p, 0,
+						       obj->size),
+			      "object %u of %zu bytes changed",
+			      obj->seed, obj->size);
+
+	for (addr = obj->p; addr < obj->p + obj->size; addr = next) {
+		next = pmalloc_test_next_page(obj, addr);
+		alias = pmalloc_test_alias(test, addr);
+		if (alias)
+			KUNIT_EXPECT_TRUE_MSG(test,
+					      pmalloc_test_match(obj, alias,
+								 addr - obj->p,
+								 next - addr),
+					      "object %u changed at offset %td in the direct map",
+					      obj->seed, addr - obj->p);
+	}
+}
+
+static bool pmalloc_test_overlap(const struct pmalloc_test_obj *a,
+				 const struct pmalloc_test_obj *b)
+{
+	return a->p < b->p + b->size && b->p < a->p + a->size;
+}
+
+static bool pmalloc_test_share_page(const struct pmalloc_test_obj *a,
+				    const struct pmalloc_test_obj *b)
+{
+	unsigned long a_first = (unsigned long)a->p & PAGE_MASK;
+	unsigned long a_last = ((unsigned long)a->p + a->size - 1) & PAGE_MASK;
+	unsigned long b_first = (unsigned long)b->p & PAGE_MASK;
+	unsigned long b_last = ((unsigned long)b->p + b->size - 1) & PAGE_MASK;
+
+	return a_first <= b_last && b_first <= a_last;
+}
+
+/* No two of the @n objects may share a byte. */
+static void pmalloc_test_expect_disjoint(struct kunit *test,
+					 const struct pmalloc_test_obj *objs,
+					 unsigned int n)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = i + 1; j < n; j++)
+			KUNIT_EXPECT_FALSE_MSG(test,
+					       pmalloc_test_overlap(&objs[i],
+								    &objs[j]),
+					       "objects %u and %u overlap",
+					       objs[i].seed, objs[j].seed);
+}
+
+/*
+ * Sizes that spread over several one-page areas: small objects packed
+ * together, objects of one page and more, and a small one that fits in
+ * an older area's tail.
+ */
+static const size_t pmalloc_test_mixed_sizes[] = {
+	1, 24, 100, PAGE_SIZE - 100, PAGE_SIZE, 7, 2 * PAGE_SIZE + 3,
+	3 * PAGE_SIZE,
+};
+
+#define PMALLOC_TEST_NR_MIXED	ARRAY_SIZE(pmalloc_test_mixed_sizes)
+
+/* Allocate and fill one object of each mixed size, seeds from @seed up. */
+static struct pmalloc_test_obj *
+pmalloc_test_alloc_mixed(struct kunit *test, struct pmalloc_pool *pool,
+			 unsigned int seed)
+{
+	struct pmalloc_test_obj *objs;
+	unsigned int i;
+
+	objs = kunit_kcalloc(test, PMALLOC_TEST_NR_MIXED, sizeof(*objs),
+			     GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+
+	for (i = 0; i < PMALLOC_TEST_NR_MIXED; i++) {
+		objs[i].size = pmalloc_test_mixed_sizes[i];
+		objs[i].seed = seed + i;
+		objs[i].p = pmalloc(pool, objs[i].size);
+		KUNIT_ASSERT_NOT_NULL(test, objs[i].p);
+		pmalloc_test_fill(&objs[i]);
+	}
+	return objs;
+}
+
+static void create_rejects_out_of_range_orders(struct kunit *test)
+{
+	static const short orders[] = {
+		PAGE_SHIFT + 1, PAGE_SHIFT + 8, SHRT_MAX, -2, -PAGE_SHIFT,
+		SHRT_MIN,
+	};
+	struct pmalloc_pool *pool;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(orders); i++) {
+		pool = pmalloc_create_pool(0, orders[i]);
+		KUNIT_EXPECT_NULL_MSG(test, pool, "order %d accepted",
+				      orders[i]);
+		pmalloc_destroy_pool(pool);
+	}
+}
+
+static void create_rejects_refill_that_wraps(struct kunit *test)
+{
+	static const size_t refills[] = {
+		SIZE_MAX, SIZE_MAX - PAGE_SIZE + 2,
+	};
+	struct pmalloc_pool *pool;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(refills); i++) {
+		pool = pmalloc_create_pool(refills[i], PMALLOC_ALIGN_DEFAULT);
+		KUNIT_EXPECT_NULL_MSG(test, pool, "refill %zu accepted",
+				      refills[i]);
+		pmalloc_destroy_pool(pool);
+	}
+}
+
+/*
+ * Orders 0 to PAGE_SHIFT.  PAGE_SHIFT differs between architectures, so
+ * the values are made as they are handed out rather than listed.
+ */
+static short pmalloc_test_orders[PAGE_SHIFT + 1];
+
+static const void *pmalloc_test_order_gen_params(const void *prev,
+						 char *desc)
+{
+	short *order = prev ? (short *)prev + 1 : pmalloc_test_orders;
+
+	if (order > &pmalloc_test_orders[PAGE_SHIFT])
+		return NULL;
+	*order = order - pmalloc_test_orders;
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "order %d, %lu bytes", *order,
+		 1UL << *order);
+	return order;
+}
+
+static void align_order_aligns_every_object(struct kunit *test)
+{
+	static const size_t sizes[] = {
+		1, 3, 17, 61, 255, 1021, PAGE_SIZE + 3,
+	};
+	const short *order = test->param_value;
+	unsigned long align = 1UL << *order;
+	struct pmalloc_test_obj objs[2 * ARRAY_SIZE(sizes)];
+	struct pmalloc_pool *pool;
+	unsigned long misalign;
+	unsigned int i;
+
+	pool = pmalloc_test_pool(test, 0, *order);
+	for (i = 0; i < ARRAY_SIZE(objs); i++) {
+		objs[i].size = sizes[i % ARRAY_SIZE(sizes)];
+		objs[i].seed = i;
+		objs[i].p = pmalloc(pool, objs[i].size);
+		KUNIT_ASSERT_NOT_NULL(test, objs[i].p);
+		misalign = (unsigned long)objs[i].p & (align - 1);
+		KUNIT_EXPECT_EQ_MSG(test, misalign, 0UL,
+				    "object %u of %zu bytes", i, objs[i].size);
+		pmalloc_test_fill(&objs[i]);
+	}
+
+	for (i = 0; i < ARRAY_SIZE(objs); i++)
+		KUNIT_EXPECT_TRUE(test, pmalloc_test_match(&objs[i], objs[i].p,
+							   0, objs[i].size));
+	pmalloc_test_expect_disjoint(test, objs, ARRAY_SIZE(objs));
+}
+
+static void default_align_is_kmalloc_minalign(struct kunit *test)
+{
+	struct pmalloc_pool *pool;
+	u8 *a, *b, *c, *after_a, *after_b;
+
+	pool = pmalloc_test_pool(test, 0, PMALLOC_ALIGN_DEFAULT);
+	a = pmalloc(pool, 1);
+	b = pmalloc(pool, 3);
+	c = pmalloc(pool, 1);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+
+	KUNIT_EXPECT_TRUE(test, IS_ALIGNED((unsigned long)a,
+					   ARCH_KMALLOC_MINALIGN));
+	KUNIT_EXPECT_TRUE(test, IS_ALIGNED((unsigned long)b,
+					   ARCH_KMALLOC_MINALIGN));
+	KUNIT_EXPECT_TRUE(test, IS_ALIGNED((unsigned long)c,
+					   ARCH_KMALLOC_MINALIGN));
+	/* Packed at that alignment, not at some larger one. */
+	after_a = PTR_ALIGN(a + 1, ARCH_KMALLOC_MINALIGN);
+	after_b = PTR_ALIGN(b + 3, ARCH_KMALLOC_MINALIGN);
+	KUNIT_EXPECT_PTR_EQ(test, b, after_a);
+	KUNIT_EXPECT_PTR_EQ(test, c, after_b);
+}
+
+static const size_t pmalloc_test_sizes[] = {
+	1, 2, 3, 7, 8, 9, 63, 64, 65, 255, 1000, PAGE_SIZE - 1, PAGE_SIZE,
+	PAGE_SIZE + 1, 2 * PAGE_SIZE + 7, 5 * PAGE_SIZE,
+};
+
+static void pmalloc_test_size_desc(const size_t *size, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%zu bytes", *size);
+}
+
+KUNIT_ARRAY_PARAM(pmalloc_test_size, pmalloc_test_sizes,
+		  pmalloc_test_size_desc);
+
+static void object_holds_its_whole_size(struct kunit *test)
+{
+	const size_t *size = test->param_value;
+	struct pmalloc_test_obj objs[4];
+	struct pmalloc_pool *pool;
+	unsigned int i;
+
+	pool = pmalloc_test_pool(test, 0, PMALLOC_ALIGN_DEFAULT);
+	for (i = 0; i < ARRAY_SIZE(objs); i++) {
+		objs[i].size = *size;
+		objs[i].seed = i;
+		objs[i].p = pmalloc(pool, *size);
+		KUNIT_ASSERT_NOT_NULL(test, objs[i].p);
+		KUNIT_EXPECT_TRUE(test, IS_ALIGNED((unsigned long)objs[i].p,
+						   ARCH_KMALLOC_MINALIGN));
+		KUNIT_EXPECT_TRUE(test, is_vmalloc_addr(objs[i].p));
+		pmalloc_test_fill(&objs[i]);
+	}
+
+	for (i = 0; i < ARRAY_SIZE(objs); i++)
+		KUNIT_EXPECT_TRUE(test, pmalloc_test_match(&objs[i], objs[i].p,
+							   0, objs[i].size));
+	pmalloc_test_expect_disjoint(test, objs, ARRAY_SIZE(objs));
+}
+
+/* Bytes in the vmalloc area holding @p; 0 if it is not one. */
+static size_t pmalloc_test_area_size(struct kunit *test, const void *p)
+{
+	struct vm_struct *vm = pmalloc_test_find_area(p);
+
+	KUNIT_EXPECT_NOT_NULL(test, vm);
+	return vm ? get_vm_area_size(vm) : 0;
+}
+
+static void refill_sets_minimum_area_size(struct kunit *test)
+{
+	struct pmalloc_pool *one, *two, *five;
+	u8 *a, *b, *big;
+
+	pmalloc_test_need_builtin(test);
+
+	one = pmalloc_test_pool(test, 0, PMALLOC_ALIGN_DEFAULT);
+	two = pmalloc_test_pool(test, PAGE_SIZE + 1, PMALLOC_ALIGN_DEFAULT);
+	five = pmalloc_test_pool(test, 5 * PAGE_SIZE, PMALLOC_ALIGN_DEFAULT);
+
+	a = pmalloc(one, 1);
+	big = pmalloc(one, 3 * PAGE_SIZE + 1);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_NOT_NULL(test, big);
+	KUNIT_EXPECT_EQ(test, pmalloc_test_area_size(test, a), PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, pmalloc_test_area_size(test, big),
+			4 * PAGE_SIZE);
+
+	a = pmalloc(two, 1);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_EXPECT_EQ(test, pmalloc_test_area_size(test, a), 2 * PAGE_SIZE);
+
+	/* Two objects of two pages each share one area of five. */
+	a = pmalloc(five, 2 * PAGE_SIZE);
+	b = pmalloc(five, 2 * PAGE_SIZE);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	KUNIT_EXPECT_EQ(test, pmalloc_test_area_size(test, a), 5 * PAGE_SIZE);
+	KUNIT_EXPECT_PTR_EQ(test, pmalloc_test_find_area(a),
+			    pmalloc_test_find_area(b));
+}
+
+static void areas_are_tagged_and_page_mapped(struct kunit *test)
+{
+	struct pmalloc_pool *pool;
+	struct vm_struct *vm;
+	u8 *p;
+
+	pmalloc_test_need_builtin(test);
+
+	/* Large enough that vmalloc could have used huge pages for it. */
+	pool = pmalloc_test_pool(test, SZ_4M, PMALLOC_ALIGN_DEFAULT);
+	p = pmalloc(pool, 1);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	vm = pmalloc_test_find_area(p);
+	KUNIT_ASSERT_NOT_NULL(test, vm);
+
+	KUNIT_EXPECT_TRUE(test, vm->flags & VM_PMALLOC);
+	KUNIT_EXPECT_TRUE(test, vm->flags & VM_FLUSH_RESET_PERMS);
+	KUNIT_EXPECT_FALSE(test, vm->flags & VM_ALLOW_HUGE_VMAP);
+	KUNIT_EXPECT_FALSE(test, pmalloc_test_huge_area(p));
+	KUNIT_EXPECT_EQ(test, vm->nr_pages, SZ_4M >> PAGE_SHIFT);
+}
+
+/*
+ * There is no free, so the bytes a call hands out have never been used,
+ * and fresh vmalloc pages are often zero already: a zeroing call that
+ * cleared nothing, or a copy that left its NUL out, would pass.  So the
+ * rest of the first object's page is dirtied before the call under test
+ * carves from it.  That page holds nothing but this pool's objects, which
+ * is what makes writing past the object safe.
+ */
+static u8 *pmalloc_test_dirty_rest_of_page(struct kunit *test,
+					   struct pmalloc_pool *pool,
+					   size_t *room)
+{
+	u8 *first = pmalloc(pool, 1);
+
+	KUNIT_ASSERT_NOT_NULL(test, first);
+	*room = PAGE_SIZE - offset_in_page(first);
+	memset(first, 0xa5, *room);
+	return first;
+}
+
+static void pmalloc_test_expect_zeroed(struct kunit *test, const u8 *first,
+				       size_t room, const u8 *z, size_t size)
+{
+	/* Unless it was carved from the dirtied bytes it proves nothing. */
+	KUNIT_ASSERT_TRUE(test, z > first && z + size <= first + room);
+	KUNIT_EXPECT_NULL(test, memchr_inv(z, 0, size));
+	/* Zeroing stops at the object's end. */
+	KUNIT_EXPECT_NULL(test, memchr_inv(z + size, 0xa5,
+					   first + room - (z + size)));
+}
+
+static void pzalloc_zeroes_dirtied_memory(struct kunit *test)
+{
+	struct pmalloc_pool *pool;
+	size_t room;
+	u8 *first, *z;
+
+	pool = pmalloc_test_pool(test, 0, PMALLOC_ALIGN_DEFAULT);
+	first = pmalloc_test_dirty_rest_of_page(test, pool, &room);
+	z = pzalloc(pool, 200);
+	KUNIT_ASSERT_NOT_NULL(test, z);
+	pmalloc_test_expect_zeroed(test, first, room, z, 200);
+}
+
+static void pcalloc_zeroes_dirtied_memory(struct kunit *test)
+{
+	struct pmalloc_pool *pool;
+	size_t room;
+	u8 *first;
+	u64 *z;
+
+	pool = pmalloc_test_pool(test, 0, PMALLOC_ALIGN_DEFAULT);
+	first = pmalloc_test_dirty_rest_of_page(test, pool, &room);
+	z = pcalloc(pool, 25, sizeof(*z));
+	KUNIT_ASSERT_NOT_NULL(test, z);
+	pmalloc_test_expect_zeroed(test, first, room, (u8 *)z,
+				   25 * sizeof(*z));
+}
+
+/*
+ * A pool left as it was serves the next object right after @prev, in the
+ * area it came from; a refused call that added or used up an area would
+ * move it.
+ */
+static void pmalloc_test_expect_next_after(struct kunit *test,
+					   struct pmalloc_pool *pool,
+					   const u8 *prev, size_t prev_size)
+{
+	const u8 *want = PTR_ALIGN(prev + prev_size, ARCH_KMALLOC_MINALIGN);
+	u8 *next = pmalloc(pool, 1);
+
+	KUNIT_ASSERT_NOT_NULL(test, next);
+	KUNIT_EXPECT_PTR_EQ(test, next, want);
+}
+
+/* More than the machine has: vmalloc itself must refuse, quietly. */
+static size_t pmalloc_test_twice_ram(void)
+{
+	return size_mul(totalram_pages(), 2 * PAGE_SIZE);
+}
+
+/* Number of calls with absurd sizes that returned an object. */
+static unsigned int pmalloc_test_absurd_calls(struct pmalloc_pool *pool)
+{
+	const size_t sizes[] = {
+		0, SIZE_MAX, SIZE_MAX - PAGE_SIZE + 2, SIZE_MAX - PAGE_SIZE + 1,
+		SIZE_MAX / 2 + 1, pmalloc_test_twice_ram(),
+	};
+	unsigned int i, bad = 0;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		bad += !!pmalloc(pool, sizes[i]);
+		bad += !!pzalloc(pool, sizes[i]);
+		bad += !!pmalloc_array(pool, 1, sizes[i]);
+		bad += !!pcalloc(pool, 1, sizes[i]);
+	}
+	return bad;
+}
+
+static void absurd_sizes_return_null_pool_unchanged(struct kunit *test)
+{
+	struct pmalloc_pool *pool;
+	u8 *prev;
+
+	pool = pmalloc_test_pool(test, 0, PMALLOC_ALIGN_DEFAULT);
+	prev = pmalloc(pool, 24);
+	KUNIT_ASSERT_NOT_NULL(test, prev);
+
+	KUNIT_EXPECT_EQ(test, pmalloc_test_absurd_calls(pool), 0);
+	pmalloc_test_expect_next_after(test, pool, prev, 24);
+}
+
+static unsigned int pmalloc_test_overflow_calls(struct pmalloc_pool *pool)
+{
+	static const size_t pairs[][2] = {
+		{ SIZE_MAX / 2 + 1, 2 }, { 2, SIZE_MAX / 2 + 1 },
+		{ SIZE_MAX, SIZE_MAX }, { SIZE_MAX / PAGE_SIZE + 1, PAGE_SIZE },
+		{ 1UL << (BITS_PER_LONG / 2), 1UL << (BITS_PER_LONG / 2) },
+		{ SIZE_MAX / 8, 8 }, { 0, 8 }, { 8, 0 },
+	};
+	unsigned int i, bad = 0;
+
+	for (i = 0; i < ARRAY_SIZE(pairs); i++) {
+		bad += !!pmalloc_array(pool, pairs[i][0], pairs[i][1]);
+		bad += !!pcalloc(pool, pairs[i][0], pairs[i][1]);
+	}
+	return bad;
+}
+
+static void array_overflow_returns_null_pool_unchanged(struct kunit *test)
+{
+	struct pmalloc_pool *pool;
+	u8 *prev;
+
+	pool = pmalloc_test_pool(test, 0, PMALLOC_ALIGN_DEFAULT);
+	prev = pmalloc_array(pool, 3, 5);
+	KUNIT_ASSERT_NOT_NULL(test, prev);
+
+	KUNIT_EXPECT_EQ(test, pmalloc_test_overflow_calls(pool), 0);
+	pmalloc_test_expect_next_after(test, pool, prev, 15);
+}
+
+static unsigned int pmalloc_test_null_pool_calls(void)
+{
+	unsigned int bad = 0;
+
+	bad += !!pmalloc(NULL, 8);
+	bad += !!pzalloc(NULL, 8);
+	bad += !!pmalloc_array(NULL, 2, 8);
+	bad += !!pcalloc(NULL, 2, 8);
+	bad += !!pstrdup(NULL, "pmalloc");
+	bad += pmalloc_protect_pool(NULL) != -EINVAL;
+	pmalloc_destroy_pool(NULL);
+	return bad;
+}
+
+static void null_pool_is_refused_by_every_call(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, pmalloc_test_null_pool_calls(), 0);
+}
+
+/*
+ * A refused call must not print: no WARN splat, no vmalloc allocation
+ * failure report.  The case prints one line of its own inside the watch,
+ * so a watch that sees nothing fails as well.  It runs first in the suite
+ * because both kinds of report are printed once, or rate-limited: after
+ * another case had set one off, this one would miss it.
+ */
+static void refused_calls_print_nothing(struct kunit *test)
+{
+	struct pmalloc_pool *pool;
+	unsigned int bad;
+
+	if (!pmalloc_test_console.registered)
+		kunit_skip(test, "needs CONFIG_TRACEPOINTS to watch the console");
+
+	pool = pmalloc_test_pool(test, 0, PMALLOC_ALIGN_DEFAULT);
+	KUNIT_ASSERT_NOT_NULL(test, pmalloc(pool, 1));
+
+	atomic_set(&pmalloc_test_console.lines, 0);
+	WRITE_ONCE(pmalloc_test_console.task, current);
+	kunit_info(test, "refused calls follow; nothing more may be printed\n");
+	bad = pmalloc_test_absurd_calls(pool);
+	bad += pmalloc_test_overflow_calls(pool);
+	bad += pmalloc_test_null_pool_calls();
+	bad += !!pstrdup(pool, NULL);
+	WRITE_ONCE(pmalloc_test_console.task, NULL);
+
+	KUNIT_EXPECT_EQ(test, bad, 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&pmalloc_test_console.lines), 1);
+}
+
+static void pstrdup_copies_string_longer_than_page(struct kunit *test)
+{
+	size_t len = 3 * PAGE_SIZE + 100;
+	struct pmalloc_pool *pool;
+	char *s, *copy;
+	size_t i;
+
+	s = kunit_kmalloc(test, len + 1, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	for (i = 0; i < len; i++)
+		s[i] = 'a' + i % 23 + i / PAGE_SIZE;
+	s[len] = '\0';
+
+	pool = pmalloc_test_pool(test, 0, PMALLOC_ALIGN_DEFAULT);
+	copy = pstrdup(pool, s);
+	KUNIT_ASSERT_NOT_NULL(test, copy);
+	KUNIT_EXPECT_TRUE(test, is_vmalloc_addr(copy));
+	KUNIT_EXPECT_EQ(test, strlen(copy), len);
+	KUNIT_EXPECT_EQ(test, memcmp(copy, s, len + 1), 0);
+}
+
+/* The NUL is copied, not found: the copy lands on dirtied bytes. */
+static void pstrdup_copies_the_nul(struct kunit *test)
+{
+	static const char s[] = "protected";
+	struct pmalloc_pool *pool;
+	size_t room;
+	u8 *first;
+	char *copy;
+
+	pool = pmalloc_test_pool(test, 0, PMALLOC_ALIGN_DEFAULT);
+	first = pmalloc_test_dirty_rest_of_page(test, pool, &room);
+	copy = pstrdup(pool, s);
+	KUNIT_ASSERT_NOT_NULL(test, copy);
+	KUNIT_ASSERT_TRUE(test, (u8 *)copy > first);
+	KUNIT_ASSERT_TRUE(test, (u8 *)copy + sizeof(s) <= first + room);
+	KUNIT_EXPECT_EQ(test, memcmp(copy, s, sizeof(s)), 0);
+
+	copy = pstrdup(pool, "");
+	KUNIT_ASSERT_NOT_NULL(test, copy);
+	KUNIT_ASSERT_TRUE(test, (u8 *)copy < first + room);
+	KUNIT_EXPECT_EQ(test, copy[0], '\0');
+}
+
+static void pstrdup_of_null_returns_null(struct kunit *test)
+{
+	struct pmalloc_pool *pool;
+	u8 *prev;
+
+	pool = pmalloc_test_pool(test, 0, PMALLOC_ALIGN_DEFAULT);
+	prev = pmalloc(pool, 40);
+	KUNIT_ASSERT_NOT_NULL(test, prev);
+
+	KUNIT_EXPECT_NULL(test, pstrdup(pool, NULL));
+	pmalloc_test_expect_next_after(test, pool, prev, 40);
+}
+
+/*
+ * Objects over several areas, protected, must refuse writes to every page
+ * through the mappings in @maps and keep their bytes, as read through both.
+ */
+static void pmalloc_test_expect_protected_via(struct kunit *test,
+					      unsigned int maps)
+{
+	struct pmalloc_test_obj *objs;
+	struct pmalloc_pool *pool;
+	unsigned int i;
+
+	pmalloc_test_need_builtin(test);
+
+	pool = pmalloc_test_pool(test, 0, PMALLOC_ALIGN_DEFAULT);
+	objs = pmalloc_test_alloc_mixed(test, pool, 0);
+	pmalloc_test_protect(test, pool);
+
+	for (i = 0; i < PMALLOC_TEST_NR_MIXED; i++) {
+		pmalloc_test_expect_locked_via(test, &objs[i], maps);
+		pmalloc_test_expect_intact(test, &objs[i]);
+	}
+}
+
+static void protect_refuses_writes_through_vmalloc_address(struct kunit *test)
+{
+	pmalloc_test_expect_protected_via(test, PMALLOC_TEST_VMAP);
+}
+
+static void protect_refuses_writes_through_direct_map(struct kunit *test)
+{
+	pmalloc_test_expect_protected_via(test, PMALLOC_TEST_ALIAS);
+}
+
+/* The space given up at protect is read-only too: the whole area is. */
+static void protect_locks_whole_area(struct kunit *test)
+{
+	struct pmalloc_test_obj area = { };
+	struct pmalloc_pool *pool;
+	struct vm_struct *vm;
+	u8 *p;
+
+	pmalloc_test_need_builtin(test);
+
+	pool = pmalloc_test_pool(test, SZ_4M, PMALLOC_ALIGN_DEFAULT);
+	p = pmalloc(pool, 1);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	vm = pmalloc_test_find_area(p);
+	KUNIT_ASSERT_NOT_NULL(test, vm);
+	pmalloc_test_protect(test, pool);
+
+	area.p = vm->addr;
+	area.size = get_vm_area_size(vm);
+	pmalloc_test_expect_locked(test, &area);
+}
+
+/*
+ * Objects from before and after a protect, for the iteration cases.  The
+ * later ones are small enough to fit in the space the protect gave up.
+ */
+struct pmalloc_test_rounds {
+	struct pmalloc_pool *pool;
+	struct pmalloc_test_obj *before;
+	struct pmalloc_test_obj after[4];
+};
+
+static void pmalloc_test_two_rounds(struct kunit *test,
+				    struct pmalloc_test_rounds *r)
+{
+	static const size_t sizes[] = { 1, 24, 100, PAGE_SIZE };
+	unsigned int i;
+
+	r->pool = pmalloc_test_pool(test, 0, PMALLOC_ALIGN_DEFAULT);
+	r->before = pmalloc_test_alloc_mixed(test, r->pool, 0);
+	pmalloc_test_protect(test, r->pool);
+
+	for (i = 0; i < ARRAY_SIZE(r->after); i++) {
+		r->after[i].size = sizes[i];
+		r->after[i].seed = PMALLOC_TEST_NR_MIXED + i;
+		r->after[i].p = pmalloc(r->pool, sizes[i]);
+		KUNIT_ASSERT_NOT_NULL(test, r->after[i].p);
+		pmalloc_test_fill(&r->after[i]);
+	}
+}
+
+static void objects_after_protect_get_fresh_pages(struct kunit *test)
+{
+	const struct pmalloc_test_obj *new, *old;
+	struct pmalloc_test_rounds r;
+	unsigned int i, j;
+	bool shared;
+
+	pmalloc_test_two_rounds(test, &r);
+	for (i = 0; i < ARRAY_SIZE(r.after); i++) {
+		new = &r.after[i];
+		for (j = 0; j < PMALLOC_TEST_NR_MIXED; j++) {
+			old = &r.before[j];
+			shared = pmalloc_test_share_page(new, old);
+			KUNIT_EXPECT_FALSE_MSG(test, shared,
+					       "new object %u shares a page with protected object %u",
+					       new->seed, old->seed);
+		}
+	}
+}
+
+static void objects_after_protect_are_writable(struct kunit *test)
+{
+	struct pmalloc_test_rounds r;
+	unsigned int i;
+
+	pmalloc_test_need_builtin(test);
+
+	pmalloc_test_two_rounds(test, &r);
+	for (i = 0; i < ARRAY_SIZE(r.after); i++) {
+		pmalloc_test_expect_writable(test, &r.after[i]);
+		pmalloc_test_expect_intact(test, &r.after[i]);
+	}
+	for (i = 0; i < PMALLOC_TEST_NR_MIXED; i++)
+		pmalloc_test_expect_locked(test, &r.before[i]);
+}
+
+static void next_protect_locks_new_objects(struct kunit *test)
+{
+	struct pmalloc_test_rounds r;
+	unsigned int i;
+
+	pmalloc_test_need_builtin(test);
+
+	pmalloc_test_two_rounds(test, &r);
+	pmalloc_test_protect(test, r.pool);
+	for (i = 0; i < ARRAY_SIZE(r.after); i++) {
+		pmalloc_test_expect_locked(test, &r.after[i]);
+		pmalloc_test_expect_intact(test, &r.after[i]);
+	}
+	for (i = 0; i < PMALLOC_TEST_NR_MIXED; i++) {
+		pmalloc_test_expect_locked(test, &r.before[i]);
+		pmalloc_test_expect_intact(test, &r.before[i]);
+	}
+}
+
+static void protect_empty_pool_succeeds(struct kunit *test)
+{
+	struct pmalloc_test_obj obj = { .size = 100 };
+	struct pmalloc_pool *pool;
+
+	pmalloc_test_need_builtin(test);
+
+	pool = pmalloc_test_pool(test, 0, PMALLOC_ALIGN_DEFAULT);
+	KUNIT_EXPECT_EQ(test, pmalloc_test_try_protect(test, pool), 0);
+
+	/* The pool still works, and the next protect still locks. */
+	obj.p = pmalloc(pool, obj.size);
+	KUNIT_ASSERT_NOT_NULL(test, obj.p);
+	pmalloc_test_fill(&obj);
+	pmalloc_test_expect_writable(test, &obj);
+	pmalloc_test_protect(test, pool);
+	pmalloc_test_expect_locked(test, &obj);
+	pmalloc_test_expect_intact(test, &obj);
+}
+
+static void protect_twice_succeeds(struct kunit *test)
+{
+	struct pmalloc_test_obj *objs;
+	struct pmalloc_pool *pool;
+	unsigned int i;
+
+	pmalloc_test_need_builtin(test);
+
+	pool = pmalloc_test_pool(test, 0, PMALLOC_ALIGN_DEFAULT);
+	objs = pmalloc_test_alloc_mixed(test, pool, 0);
+	pmalloc_test_protect(test, pool);
+	KUNIT_EXPECT_EQ(test, pmalloc_protect_pool(pool), 0);
+
+	for (i = 0; i < PMALLOC_TEST_NR_MIXED; i++) {
+		pmalloc_test_expect_locked(test, &objs[i]);
+		pmalloc_test_expect_intact(test, &objs[i]);
+	}
+}
+
+/*
+ * Destroy hands the pages back to the page allocator, after which anyone
+ * may own them and writing to them would be a bug.  Taking a reference on
+ * each page first keeps it from being freed: vfree() only drops its own
+ * reference, yet still resets the direct map, so the pages stay ours to
+ * write until the references are put when the case ends.
+ */
+static void destroy_restores_direct_map(struct kunit *test)
+{
+	struct pmalloc_test_obj obj = { .size = 2 * PAGE_SIZE + 1 };
+	struct page *pages[3];
+	struct pmalloc_pool *pool;
+	unsigned int i;
+	u8 *alias, old;
+
+	pmalloc_test_need_builtin(test);
+
+	pool = pmalloc_test_pool(test, 0, PMALLOC_ALIGN_DEFAULT);
+	obj.p = pmalloc(pool, obj.size);
+	KUNIT_ASSERT_NOT_NULL(test, obj.p);
+	pmalloc_test_fill(&obj);
+
+	for (i = 0; i < ARRAY_SIZE(pages); i++) {
+		pages[i] = vmalloc_to_page(obj.p + i * PAGE_SIZE);
+		KUNIT_ASSERT_NOT_NULL(test, pages[i]);
+		get_page(pages[i]);
+		KUNIT_ASSERT_EQ(test,
+				kunit_add_action_or_reset(test,
+							  pmalloc_test_put_page,
+							  pages[i]), 0);
+	}
+
+	pmalloc_test_protect(test, pool);
+	pmalloc_test_expect_locked(test, &obj);
+	kunit_release_action(test, pmalloc_test_destroy, pool);
+
+	for (i = 0; i < ARRAY_SIZE(pages); i++) {
+		alias = page_address(pages[i]);
+		if (!alias)
+			continue;
+		old = READ_ONCE(*alias);
+		KUNIT_EXPECT_EQ_MSG(test, pmalloc_test_flip(alias), 0,
+				    "page %u still read-only after destroy", i);
+		KUNIT_EXPECT_EQ(test, *alias, (u8)~old);
+	}
+}
+
+#define PMALLOC_TEST_CYCLES	1000
+
+/*
+ * Pages in vmalloc use, net of what the pools took, after @cycles pool
+ * lifetimes; *@peak is the most pages seen in use above the start.
+ */
+static long pmalloc_test_cycles(struct kunit *test, unsigned int cycles,
+				long *peak)
+{
+	unsigned long start = pmalloc_test_vmalloc_pages();
+	struct pmalloc_pool *pool;
+	unsigned int i, bad = 0;
+	long used;
+
+	for (i = 0; i < cycles; i++) {
+		pool = pmalloc_test_pool(test, 0, PMALLOC_ALIGN_DEFAULT);
+		bad += !pmalloc(pool, 100);
+		bad += !pmalloc(pool, 2 * PAGE_SIZE);
+		used = pmalloc_test_vmalloc_pages() - start;
+		*peak = max(*peak, used);
+		pmalloc_test_protect(test, pool);
+		kunit_release_action(test, pmalloc_test_destroy, pool);
+	}
+	KUNIT_EXPECT_EQ(test, bad, 0);
+	return pmalloc_test_vmalloc_pages() - start;
+}
+
+/*
+ * vfree() drops the vmalloc page count before it returns, so the count is
+ * back at its start once the pools are gone.  It is global, though, and
+ * other tasks may vmalloc meanwhile (a new kthread's stack, say): a leak
+ * shows in every attempt, such noise in few.
+ */
+static void pool_cycles_do_not_leak(struct kunit *test)
+{
+	long leaked = 0, peak = 0;
+	unsigned int attempt;
+
+	pmalloc_test_need_builtin(test);
+
+	for (attempt = 0; attempt < 3; attempt++) {
+		leaked = pmalloc_test_cycles(test, PMALLOC_TEST_CYCLES, &peak);
+		if (!leaked)
+			break;
+	}
+	/* Unless the count saw the pools' pages, it proves nothing. */
+	KUNIT_EXPECT_GE(test, peak, 3);
+	KUNIT_EXPECT_EQ(test, leaked, 0);
+}
+
+#define PMALLOC_TEST_THREADS		2
+#define PMALLOC_TEST_THREAD_OBJS	256
+
+struct pmalloc_test_worker {
+	struct pmalloc_pool *pool;
+	struct completion *start;
+	struct completion done;
+	unsigned int id;
+	unsigned int failed;
+	struct pmalloc_test_obj objs[PMALLOC_TEST_THREAD_OBJS];
+};
+
+static int pmalloc_test_worker_fn(void *data)
+{
+	struct pmalloc_test_worker *w = data;
+	struct pmalloc_test_obj *obj;
+	unsigned int i;
+
+	wait_for_completion(w->start);
+	for (i = 0; i < PMALLOC_TEST_THREAD_OBJS; i++) {
+		obj = &w->objs[i];
+		obj->seed = w->id * PMALLOC_TEST_THREAD_OBJS + i;
+		obj->size = 1 + (i * 53 + w->id * 17) % 300;
+		if (i % 32 == 31)
+			obj->size += PAGE_SIZE + i;
+		obj->p = pmalloc(w->pool, obj->size);
+		if (!obj->p) {
+			w->failed++;
+			continue;
+		}
+		pmalloc_test_fill(obj);
+	}
+	kthread_complete_and_exit(&w->done, 0);
+}
+
+static void two_threads_share_a_pool(struct kunit *test)
+{
+	const unsigned int total = PMALLOC_TEST_THREADS *
+				   PMALLOC_TEST_THREAD_OBJS;
+	struct pmalloc_test_worker *workers;
+	struct pmalloc_test_obj *all;
+	struct task_struct *task;
+	struct pmalloc_pool *pool;
+	struct completion start;
+	unsigned int i, j, n = 0, started;
+
+	pmalloc_test_need_builtin(test);
+
+	workers = kunit_kcalloc(test, PMALLOC_TEST_THREADS, sizeof(*workers),
+				GFP_KERNEL);
+	all = kunit_kcalloc(test, total, sizeof(*all), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, workers);
+	KUNIT_ASSERT_NOT_NULL(test, all);
+	pool = pmalloc_test_pool(test, 0, PMALLOC_ALIGN_DEFAULT);
+
+	init_completion(&start);
+	for (started = 0; started < PMALLOC_TEST_THREADS; started++) {
+		workers[started].pool = pool;
+		workers[started].start = &start;
+		workers[started].id = started;
+		init_completion(&workers[started].done);
+		task = kthread_run(pmalloc_test_worker_fn, &workers[started],
+				   "pmalloc_test/%u", started);
+		if (IS_ERR(task))
+			break;
+	}
+	/* Release them together; whoever started must finish before checks. */
+	complete_all(&start);
+	for (i = 0; i < started; i++)
+		wait_for_completion(&workers[i].done);
+	KUNIT_ASSERT_EQ(test, started, PMALLOC_TEST_THREADS);
+
+	for (i = 0; i < PMALLOC_TEST_THREADS; i++) {
+		KUNIT_EXPECT_EQ(test, workers[i].failed, 0);
+		for (j = 0; j < PMALLOC_TEST_THREAD_OBJS; j++)
+			if (workers[i].objs[j].p)
+				all[n++] = workers[i].objs[j];
+	}
+	for (i = 0; i < n; i++)
+		KUNIT_EXPECT_TRUE_MSG(test, pmalloc_test_match(&all[i],
+							       all[i].p, 0,
+							       all[i].size),
+				      "object %u corrupted", all[i].seed);
+	pmalloc_test_expect_disjoint(test, all, n);
+
+	pmalloc_test_protect(test, pool);
+	for (i = 0; i < n; i += 17) {
+		pmalloc_test_expect_locked(test, &all[i]);
+		pmalloc_test_expect_intact(test, &all[i]);
+	}
+}
+
+static int pmalloc_test_suite_init(struct kunit_suite *suite)
+{
+	pmalloc_test_console.registered =
+		!register_trace_console(pmalloc_test_probe_console, NULL);
+	return 0;
+}
+
+static void pmalloc_test_suite_exit(struct kunit_suite *suite)
+{
+	if (!pmalloc_test_console.registered)
+		return;
+	unregister_trace_console(pmalloc_test_probe_console, NULL);
+	tracepoint_synchronize_unregister();
+}
+
+static struct kunit_case pmalloc_test_cases[] = {
+	KUNIT_CASE(refused_calls_print_nothing),
+	KUNIT_CASE(create_rejects_out_of_range_orders),
+	KUNIT_CASE(create_rejects_refill_that_wraps),
+	KUNIT_CASE_PARAM(align_order_aligns_every_object,
+			 pmalloc_test_order_gen_params),
+	KUNIT_CASE(default_align_is_kmalloc_minalign),
+	KUNIT_CASE_PARAM(object_holds_its_whole_size,
+			 pmalloc_test_size_gen_params),
+	KUNIT_CASE(refill_sets_minimum_area_size),
+	KUNIT_CASE(areas_are_tagged_and_page_mapped),
+	KUNIT_CASE(pzalloc_zeroes_dirtied_memory),
+	KUNIT_CASE(pcalloc_zeroes_dirtied_memory),
+	KUNIT_CASE(absurd_sizes_return_null_pool_unchanged),
+	KUNIT_CASE(array_overflow_returns_null_pool_unchanged),
+	KUNIT_CASE(null_pool_is_refused_by_every_call),
+	KUNIT_CASE(pstrdup_copies_string_longer_than_page),
+	KUNIT_CASE(pstrdup_copies_the_nul),
+	KUNIT_CASE(pstrdup_of_null_returns_null),
+	KUNIT_CASE(protect_refuses_writes_through_vmalloc_address),
+	KUNIT_CASE(protect_refuses_writes_through_direct_map),
+	KUNIT_CASE(protect_locks_whole_area),
+	KUNIT_CASE(objects_after_protect_get_fresh_pages),
+	KUNIT_CASE(objects_after_protect_are_writable),
+	KUNIT_CASE(next_protect_locks_new_objects),
+	KUNIT_CASE(protect_empty_pool_succeeds),
+	KUNIT_CASE(protect_twice_succeeds),
+	KUNIT_CASE(destroy_restores_direct_map),
+	KUNIT_CASE_SLOW(pool_cycles_do_not_leak),
+	KUNIT_CASE(two_threads_share_a_pool),
+	{}
+};
+
+static struct kunit_suite pmalloc_test_suite = {
+	.name = "pmalloc",
+	.test_cases = pmalloc_test_cases,
+	.suite_init = pmalloc_test_suite_init,
+	.suite_exit = pmalloc_test_suite_exit,
+};
+
+kunit_test_suites(&pmalloc_test_suite);
+
+MODULE_DESCRIPTION("KUnit tests for protectable memory pools (pmalloc)");
+MODULE_LICENSE("GPL");
