@@ -12,7 +12,9 @@
  * bounds, the first free byte and whether it has been protected.  Writable
  * areas are kept apart from protected ones, newest first, so an allocation
  * only ever looks at areas it may still carve from and usually stops at the
- * first.  Nothing is recorded per object.
+ * first.  Nothing is recorded per object.  A global maple tree maps every
+ * area's address range to its record, so that is_pmalloc_object() can tell
+ * hardened usercopy what a pointer is.
  *
  * Every entry point may sleep.  A mutex per pool serialises allocation,
  * protection and the area lists, so one pool can be shared by several
@@ -23,10 +25,13 @@
 
 #include <linux/init.h>
 #include <linux/list.h>
+#include <linux/maple_tree.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/pmalloc.h>
 #include <linux/printk.h>
+#include <linux/rcupdate.h>
 #include <linux/set_memory.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
@@ -36,7 +41,17 @@ struct pmalloc_area {
 	unsigned long start;		/* vmalloc address of the first page */
 	size_t size;			/* bytes mapped, whole pages */
 	size_t used;			/* bytes handed out: the first free one */
+	bool protected;			/* read by lockless lookups */
+	struct rcu_head rcu;
 };
+
+/*
+ * Every live area, keyed by its address range.  The tree takes its own
+ * lock for updates; lookups run under RCU, so records are freed after a
+ * grace period.
+ */
+static struct maple_tree pmalloc_areas =
+	MTREE_INIT(pmalloc_areas, MT_FLAGS_USE_RCU);
 
 struct pmalloc_pool {
 	struct mutex lock;		/* serialises everything below */
@@ -46,6 +61,25 @@ struct pmalloc_pool {
 	size_t align;			/* alignment of every object */
 	const void *caller;		/* shown in /proc/vmallocinfo */
 };
+
+/*
+ * Test only: with CONFIG_PMALLOC_TEST_SKIP_PROTECT, booting with
+ * pmalloc.test_skip_protect=1 makes protection skip set_memory_ro(), so
+ * that the self-tests can show they fail when nothing is protected.
+ */
+static bool pmalloc_skip_protect __ro_after_init;
+#ifdef CONFIG_PMALLOC_TEST_SKIP_PROTECT
+module_param_named(test_skip_protect, pmalloc_skip_protect, bool, 0444);
+MODULE_PARM_DESC(test_skip_protect, "Test only: never make pools read-only");
+#endif
+
+static int pmalloc_set_ro(struct pmalloc_area *area)
+{
+	if (IS_ENABLED(CONFIG_PMALLOC_TEST_SKIP_PROTECT) &&
+	    pmalloc_skip_protect)
+		return 0;
+	return set_memory_ro(area->start, area->size >> PAGE_SHIFT);
+}
 
 /*
  * set_memory_ro() on a vmalloc address must also write-protect the direct
@@ -123,9 +157,11 @@ static struct pmalloc_area *pmalloc_add_area(struct pmalloc_pool *pool,
 	 * Refuse sizes that wrap when rounded up to pages, and areas too
 	 * large for set_memory_ro(), which counts pages in an int.
 	 */
-	if (size > SIZE_MAX - PAGE_SIZE + 1 || size >> PAGE_SHIFT >= INT_MAX)
+	if (size > SIZE_MAX - PAGE_SIZE + 1)
 		return NULL;
 	bytes = max(PAGE_ALIGN(size), pool->refill);
+	if (bytes >> PAGE_SHIFT > INT_MAX)
+		return NULL;
 
 	area = kmalloc(sizeof(*area), GFP_KERNEL);
 	if (!area)
@@ -149,6 +185,13 @@ static struct pmalloc_area *pmalloc_add_area(struct pmalloc_pool *pool,
 	area->start = (unsigned long)addr;
 	area->size = bytes;
 	area->used = 0;
+	area->protected = false;
+	if (mtree_store_range(&pmalloc_areas, area->start,
+			      area->start + bytes - 1, area, GFP_KERNEL)) {
+		vfree(addr);
+		kfree(area);
+		return NULL;
+	}
 	list_add(&area->node, &pool->writable);
 	return area;
 }
@@ -226,7 +269,7 @@ int pmalloc_protect_pool(struct pmalloc_pool *pool)
 		goto out_unlock;
 	}
 	list_for_each_entry_safe_reverse(area, tmp, &pool->writable, node) {
-		ret = set_memory_ro(area->start, area->size >> PAGE_SHIFT);
+		ret = pmalloc_set_ro(area);
 		if (ret) {
 			/*
 			 * Part of the area may be read-only already: carve
@@ -235,6 +278,7 @@ int pmalloc_protect_pool(struct pmalloc_pool *pool)
 			area->used = area->size;
 			break;
 		}
+		WRITE_ONCE(area->protected, true);
 		list_move(&area->node, &pool->protected);
 	}
 out_unlock:
@@ -248,8 +292,9 @@ static void pmalloc_free_areas(struct list_head *areas)
 	struct pmalloc_area *area, *tmp;
 
 	list_for_each_entry_safe(area, tmp, areas, node) {
+		mtree_erase(&pmalloc_areas, area->start);
 		vfree((void *)area->start);
-		kfree(area);
+		kfree_rcu(area, rcu);
 		cond_resched();
 	}
 }
@@ -278,10 +323,56 @@ void pmalloc_destroy_pool(struct pmalloc_pool *pool)
 }
 EXPORT_SYMBOL_GPL(pmalloc_destroy_pool);
 
+/**
+ * is_pmalloc_object() - Tell where a range of addresses lies among pools.
+ * @ptr: the first byte of the range
+ * @n: the length of the range in bytes; 0 is taken as 1
+ *
+ * Hardened usercopy asks this before copying to or from a vmalloc address.
+ * Only the vmalloc addresses of areas count: the direct-map alias of a page
+ * is guarded by its page table entry alone.  A range that runs past the end
+ * of the address space straddles whatever it starts in.
+ *
+ * Context: Any context that may take rcu_read_lock().  The answer may be
+ * stale by the time it is used unless the caller keeps the pool alive and
+ * does not race with pmalloc_protect_pool().
+ * Return: %PMALLOC_OUTSIDE if the range touches no area,
+ * %PMALLOC_WRITABLE or %PMALLOC_PROTECTED if it lies inside one area,
+ * not yet protected or protected, or %PMALLOC_STRADDLES if it covers the
+ * edge of an area.
+ */
+enum pmalloc_range is_pmalloc_object(const void *ptr, unsigned long n)
+{
+	unsigned long first = (unsigned long)ptr;
+	unsigned long last = first + max(n, 1UL) - 1;
+	enum pmalloc_range ret = PMALLOC_OUTSIDE;
+	struct pmalloc_area *area;
+	unsigned long index = first;
+
+	if (last < first)
+		last = ULONG_MAX;
+
+	rcu_read_lock();
+	area = mt_find(&pmalloc_areas, &index, last);
+	if (area) {
+		if (first < area->start || last > area->start + area->size - 1)
+			ret = PMALLOC_STRADDLES;
+		else if (READ_ONCE(area->protected))
+			ret = PMALLOC_PROTECTED;
+		else
+			ret = PMALLOC_WRITABLE;
+	}
+	rcu_read_unlock();
+	return ret;
+}
+EXPORT_SYMBOL_GPL(is_pmalloc_object);
+
 static int __init pmalloc_init(void)
 {
 	if (!pmalloc_alias_follows())
 		pr_warn("set_memory_ro() leaves the direct map writable here; pools cannot be protected\n");
+	if (pmalloc_skip_protect)
+		pr_warn("test_skip_protect is set: pools are NOT made read-only\n");
 	return 0;
 }
 late_initcall(pmalloc_init);

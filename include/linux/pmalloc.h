@@ -18,12 +18,27 @@ struct pmalloc_pool;
  */
 #define PMALLOC_ALIGN_DEFAULT	(-1)
 
+/**
+ * enum pmalloc_range - where a range of addresses lies, for is_pmalloc_object()
+ * @PMALLOC_OUTSIDE: in no pmalloc area
+ * @PMALLOC_WRITABLE: inside one area that is not protected yet
+ * @PMALLOC_PROTECTED: inside one protected area
+ * @PMALLOC_STRADDLES: across the first or last byte of an area
+ */
+enum pmalloc_range {
+	PMALLOC_OUTSIDE,
+	PMALLOC_WRITABLE,
+	PMALLOC_PROTECTED,
+	PMALLOC_STRADDLES,
+};
+
 #ifdef CONFIG_PMALLOC
 
 struct pmalloc_pool *pmalloc_create_pool(size_t refill, short align_order);
 void *pmalloc(struct pmalloc_pool *pool, size_t size);
 int pmalloc_protect_pool(struct pmalloc_pool *pool);
 void pmalloc_destroy_pool(struct pmalloc_pool *pool);
+enum pmalloc_range is_pmalloc_object(const void *ptr, unsigned long n);
 
 #else /* !CONFIG_PMALLOC */
 
@@ -48,8 +63,8 @@ struct pmalloc_block {
 	u8 data[];
 };
 
-static inline struct pmalloc_pool *pmalloc_create_pool(size_t refill,
-							short align_order)
+static inline struct pmalloc_pool *
+pmalloc_create_pool(size_t refill, short align_order)
 {
 	struct pmalloc_pool *pool;
 
@@ -101,6 +116,13 @@ static inline void pmalloc_destroy_pool(struct pmalloc_pool *pool)
 		kfree(block);
 	}
 	kfree(pool);
+}
+
+/* Without protection no memory is pmalloc's: nothing for usercopy to check. */
+static inline enum pmalloc_range is_pmalloc_object(const void *ptr,
+						   unsigned long n)
+{
+	return PMALLOC_OUTSIDE;
 }
 
 #endif /* CONFIG_PMALLOC */
