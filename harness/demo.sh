@@ -42,43 +42,15 @@ die() {
 [ -f "$PMALLOC_KERNEL" ] || die "no kernel at $PMALLOC_KERNEL"
 [ -f "$MODULE" ] ||
 	die "no $MODULE; is CONFIG_SAMPLE_PMALLOC=m in $PMALLOC_BUILD/.config?"
-[ -x /bin/busybox ] || die "/bin/busybox missing (package busybox-static)"
-command -v cpio >/dev/null || die "cpio missing"
-command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing"
-
-rm -rf "$STAGE"
-mkdir -p "$STAGE/bin" "$STAGE/dev" "$STAGE/proc" "$STAGE/sys" "$STAGE/tmp"
-cp /bin/busybox "$STAGE/bin/busybox"
+. "$(dirname "$0")/guest.sh"
+guest_stage "$STAGE"
 cp "$MODULE" "$STAGE/pmalloc_sample.ko"
-# The kernel opens /dev/console before it runs /init.  Without root there
-# is no node; /init then opens the console itself from devtmpfs.
-if [ "$(id -u)" -eq 0 ]; then
-	mknod -m 600 "$STAGE/dev/console" c 5 1
-fi
 
-# The guest's /init sets up and powers off; the demo runs in a shell of
-# its own, so that a fatal shell error there still ends in a power-off.
-# Both quoted: nothing in them is expanded here.
-cat >"$STAGE/init" <<'EOF'
-#!/bin/busybox sh
-/bin/busybox --install -s /bin
-export PATH=/bin
-mount -t devtmpfs devtmpfs /dev
-exec </dev/console >/dev/console 2>&1
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t debugfs debugfs /sys/kernel/debug
+cat >"$STAGE/main" <<'EOF'
+# The pmalloc demo: each step prints its commands and a verdict.
+
 # Kernel messages stay in the log; the demo shows the ones that matter.
 dmesg -n 1
-sh /demo
-# QEMU runs with -no-reboot, so a reset ends it.  A power-off would need
-# the ACPI namespace, which this minimal configuration (no PCI) cannot
-# load: "poweroff -f" only halts the CPU and leaves QEMU to the timeout.
-reboot -f
-EOF
-
-cat >"$STAGE/demo" <<'EOF'
-# The pmalloc demo: each step prints its commands and a verdict.
 
 D=/sys/kernel/debug/pmalloc_sample
 L1="allow read /etc/passwd"
@@ -242,26 +214,13 @@ fi
 echo
 echo "pmalloc demo: $passed passed, $failed failed"
 EOF
-chmod 755 "$STAGE/init"
+guest_cpio "$STAGE" "$CPIO"
 
-(cd "$STAGE" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) \
-	>"$CPIO"
-
-# shellcheck disable=SC2206
-qemu=(timeout "$TIMEOUT" qemu-system-x86_64 -nodefaults -no-reboot
-      -nographic -serial stdio -m 512 ${PMALLOC_QEMU_ACCEL:-})
-# qboot starts faster than SeaBIOS and sends no escape codes.
-if [ -f /usr/share/qemu/qboot.rom ]; then
-	qemu+=(-bios qboot.rom)
-fi
-qemu+=(-kernel "$PMALLOC_KERNEL" -initrd "$CPIO" -append "$CMDLINE")
-
-echo "demo: ${qemu[*]}"
 t0=$SECONDS
 rc=0
-"${qemu[@]}" </dev/null >"$LOG" 2>&1 || rc=$?
-tr -d '\r' <"$LOG" >"$LOG.txt"
-mv "$LOG.txt" "$LOG"
+# shellcheck disable=SC2086
+guest_boot "$LOG" "$TIMEOUT" "$PMALLOC_KERNEL" "$CPIO" "$CMDLINE" \
+	${PMALLOC_QEMU_ACCEL:-} || rc=$?
 echo "demo: QEMU exited with $rc after $((SECONDS - t0))s; console: $LOG"
 echo
 
