@@ -84,6 +84,17 @@ static void lkdtm_PMALLOC_WRITE_LINEAR(void)
 	pr_err("FAIL: survived bad pmalloc write through the direct map\n");
 }
 
+/*
+ * Hardened usercopy checks only copies whose size the compiler cannot
+ * see: a constant size is trusted to match the object it copies.  The
+ * copies below hide theirs, or they would never reach the check they test.
+ */
+static size_t lkdtm_pmalloc_opaque(size_t size)
+{
+	OPTIMIZER_HIDE_VAR(size);
+	return size;
+}
+
 /* Runs @fn on the protected object and a zeroed page of user memory. */
 static void lkdtm_pmalloc_with_user_page(void (*fn)(u64 *obj,
 						    void __user *buf))
@@ -113,7 +124,7 @@ static void lkdtm_pmalloc_copy_in(u64 *obj, void __user *buf)
 {
 	pr_info("attempting copy_from_user() into a protected pmalloc object at %p\n",
 		obj);
-	if (copy_from_user(obj, buf, sizeof(*obj)))
+	if (copy_from_user(obj, buf, lkdtm_pmalloc_opaque(sizeof(*obj))))
 		pr_info("copy_from_user() into the protected object failed\n");
 	pr_err("FAIL: hardened usercopy let a copy into protected pmalloc memory through\n");
 }
@@ -127,7 +138,7 @@ static void lkdtm_pmalloc_copy_out(u64 *obj, void __user *buf)
 {
 	u64 copy;
 
-	if (copy_to_user(buf, obj, sizeof(*obj)) ||
+	if (copy_to_user(buf, obj, lkdtm_pmalloc_opaque(sizeof(*obj))) ||
 	    copy_from_user(&copy, buf, sizeof(copy))) {
 		pr_err("FAIL: copy_to_user() from a protected pmalloc object failed\n");
 		return;
@@ -173,7 +184,8 @@ static void lkdtm_PMALLOC_USERCOPY_EDGE(void)
 	}
 	pr_info("attempting copy_to_user() across the end of a pmalloc area at %p\n",
 		p + PAGE_SIZE - 16);
-	if (copy_to_user((void __user *)user_addr, p + PAGE_SIZE - 16, 32))
+	if (copy_to_user((void __user *)user_addr, p + PAGE_SIZE - 16,
+			 lkdtm_pmalloc_opaque(32)))
 		pr_info("copy_to_user() across the area edge failed\n");
 	pr_err("FAIL: hardened usercopy let a copy across a pmalloc area edge through\n");
 	vm_munmap(user_addr, 2 * PAGE_SIZE);
