@@ -99,6 +99,7 @@ static void pmalloc_test_probe_console(void *ignore, const char *buf,
 KUNIT_DEFINE_ACTION_WRAPPER(pmalloc_test_destroy, pmalloc_destroy_pool,
 			    struct pmalloc_pool *);
 KUNIT_DEFINE_ACTION_WRAPPER(pmalloc_test_put_page, put_page, struct page *);
+KUNIT_DEFINE_ACTION_WRAPPER(pmalloc_test_vfree, vfree, const void *);
 
 /* A pool that is destroyed when the case ends, however it ends. */
 static struct pmalloc_pool *pmalloc_test_pool(struct kunit *test,
@@ -986,6 +987,218 @@ static void protect_twice_succeeds(struct kunit *test)
 }
 
 /*
+ * is_pmalloc_object() looks at addresses only, so the cases below may name
+ * bytes that must never be touched: the guard page vmalloc leaves after
+ * an area, and whatever lies before it.
+ */
+static enum pmalloc_range pmalloc_test_range(unsigned long addr,
+					     unsigned long n)
+{
+	return is_pmalloc_object((const void *)addr, n);
+}
+
+/* The bytes, from @start up to but not including @end, of one area. */
+struct pmalloc_test_span {
+	unsigned long start;
+	unsigned long end;
+};
+
+static struct pmalloc_test_span pmalloc_test_span_of(struct kunit *test,
+						     const void *p)
+{
+	struct vm_struct *vm = pmalloc_test_find_area(p);
+	struct pmalloc_test_span span;
+
+	KUNIT_ASSERT_NOT_NULL(test, vm);
+	span.start = (unsigned long)vm->addr;
+	span.end = span.start + get_vm_area_size(vm);
+	return span;
+}
+
+static void range_outside_areas_is_outside(struct kunit *test)
+{
+	struct pmalloc_pool *pool;
+	u8 stack[16] = { };
+	u8 *heap, *vmem;
+
+	/* A live area, for a careless lookup to mistake the others for. */
+	pool = pmalloc_test_pool(test, 0, PMALLOC_ALIGN_DEFAULT);
+	KUNIT_ASSERT_NOT_NULL(test, pmalloc(pool, 100));
+
+	heap = kunit_kmalloc(test, 64, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, heap);
+	vmem = vmalloc(2 * PAGE_SIZE);
+	KUNIT_ASSERT_NOT_NULL(test, vmem);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							pmalloc_test_vfree,
+							vmem), 0);
+
+	KUNIT_EXPECT_EQ(test, is_pmalloc_object(heap, 64), PMALLOC_OUTSIDE);
+	/* With CONFIG_VMAP_STACK this is a vmalloc address as well. */
+	KUNIT_EXPECT_EQ(test, is_pmalloc_object(stack, sizeof(stack)),
+			PMALLOC_OUTSIDE);
+	KUNIT_EXPECT_EQ(test, is_pmalloc_object(vmem, 2 * PAGE_SIZE),
+			PMALLOC_OUTSIDE);
+}
+
+static void range_inside_area_follows_protect_and_destroy(struct kunit *test)
+{
+	struct pmalloc_pool *pool;
+	u8 *old, *new;
+
+	pool = pmalloc_test_pool(test, 0, PMALLOC_ALIGN_DEFAULT);
+	old = pmalloc(pool, 100);
+	KUNIT_ASSERT_NOT_NULL(test, old);
+	KUNIT_EXPECT_EQ(test, is_pmalloc_object(old, 100), PMALLOC_WRITABLE);
+	KUNIT_EXPECT_EQ(test, is_pmalloc_object(old + 99, 1), PMALLOC_WRITABLE);
+
+	pmalloc_test_protect(test, pool);
+	KUNIT_EXPECT_EQ(test, is_pmalloc_object(old, 100), PMALLOC_PROTECTED);
+	KUNIT_EXPECT_EQ(test, is_pmalloc_object(old + 99, 1), PMALLOC_PROTECTED);
+
+	/* A later object is in a fresh area, writable until the next protect. */
+	new = pmalloc(pool, 100);
+	KUNIT_ASSERT_NOT_NULL(test, new);
+	KUNIT_EXPECT_EQ(test, is_pmalloc_object(new, 100), PMALLOC_WRITABLE);
+	KUNIT_EXPECT_EQ(test, is_pmalloc_object(old, 100), PMALLOC_PROTECTED);
+	pmalloc_test_protect(test, pool);
+	KUNIT_EXPECT_EQ(test, is_pmalloc_object(new, 100), PMALLOC_PROTECTED);
+
+	/* Only the addresses are looked up: the memory is gone. */
+	kunit_release_action(test, pmalloc_test_destroy, pool);
+	KUNIT_EXPECT_EQ(test, is_pmalloc_object(old, 100), PMALLOC_OUTSIDE);
+	KUNIT_EXPECT_EQ(test, is_pmalloc_object(new, 100), PMALLOC_OUTSIDE);
+}
+
+/* Ranges that end at the last byte of @p's area all lie @inside it. */
+static void pmalloc_test_expect_inside(struct kunit *test, const u8 *p,
+				       enum pmalloc_range inside)
+{
+	struct pmalloc_test_span a = pmalloc_test_span_of(test, p);
+	unsigned long obj = (unsigned long)p;
+
+	KUNIT_EXPECT_EQ(test, pmalloc_test_range(a.start, a.end - a.start),
+			inside);
+	KUNIT_EXPECT_EQ(test, pmalloc_test_range(obj, a.end - obj), inside);
+	KUNIT_EXPECT_EQ(test, pmalloc_test_range(a.end - 8, 8), inside);
+	KUNIT_EXPECT_EQ(test, pmalloc_test_range(a.end - 1, 1), inside);
+}
+
+static void range_to_last_byte_is_inside(struct kunit *test)
+{
+	struct pmalloc_pool *pool;
+	u8 *p;
+
+	pmalloc_test_need_builtin(test);
+
+	pool = pmalloc_test_pool(test, 2 * PAGE_SIZE, PMALLOC_ALIGN_DEFAULT);
+	p = pmalloc(pool, 100);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	pmalloc_test_expect_inside(test, p, PMALLOC_WRITABLE);
+	pmalloc_test_protect(test, pool);
+	pmalloc_test_expect_inside(test, p, PMALLOC_PROTECTED);
+}
+
+/*
+ * One byte more at either end of @p's area straddles its edge, and that
+ * byte alone is in no area: after an area comes its own guard page, and
+ * before it the guard page of another vmalloc area, or nothing.
+ */
+static void pmalloc_test_expect_edges(struct kunit *test, const u8 *p)
+{
+	struct pmalloc_test_span a = pmalloc_test_span_of(test, p);
+	unsigned long size = a.end - a.start;
+
+	KUNIT_EXPECT_EQ(test, pmalloc_test_range(a.end - 1, 2),
+			PMALLOC_STRADDLES);
+	KUNIT_EXPECT_EQ(test, pmalloc_test_range(a.start, size + 1),
+			PMALLOC_STRADDLES);
+	KUNIT_EXPECT_EQ(test, pmalloc_test_range(a.start - 1, 2),
+			PMALLOC_STRADDLES);
+	KUNIT_EXPECT_EQ(test, pmalloc_test_range(a.start - 1, size + 1),
+			PMALLOC_STRADDLES);
+	KUNIT_EXPECT_EQ(test, pmalloc_test_range(a.start - 1, size + 2),
+			PMALLOC_STRADDLES);
+	KUNIT_EXPECT_EQ(test, pmalloc_test_range(a.end, 1), PMALLOC_OUTSIDE);
+	KUNIT_EXPECT_EQ(test, pmalloc_test_range(a.start - 1, 1),
+			PMALLOC_OUTSIDE);
+}
+
+static void range_past_either_edge_straddles(struct kunit *test)
+{
+	struct pmalloc_pool *pool;
+	u8 *p;
+
+	pmalloc_test_need_builtin(test);
+
+	pool = pmalloc_test_pool(test, 2 * PAGE_SIZE, PMALLOC_ALIGN_DEFAULT);
+	p = pmalloc(pool, 100);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	pmalloc_test_expect_edges(test, p);
+	pmalloc_test_protect(test, pool);
+	pmalloc_test_expect_edges(test, p);
+}
+
+/* As documented, an empty range is looked up as the byte it starts at. */
+static void empty_range_is_taken_as_one_byte(struct kunit *test)
+{
+	struct pmalloc_test_span a;
+	struct pmalloc_pool *pool;
+	u8 *p, *heap;
+
+	pmalloc_test_need_builtin(test);
+
+	heap = kunit_kmalloc(test, 8, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, heap);
+	pool = pmalloc_test_pool(test, 0, PMALLOC_ALIGN_DEFAULT);
+	p = pmalloc(pool, 100);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	a = pmalloc_test_span_of(test, p);
+
+	KUNIT_EXPECT_EQ(test, is_pmalloc_object(heap, 0), PMALLOC_OUTSIDE);
+	KUNIT_EXPECT_EQ(test, is_pmalloc_object(p, 0), PMALLOC_WRITABLE);
+	KUNIT_EXPECT_EQ(test, pmalloc_test_range(a.end - 1, 0),
+			PMALLOC_WRITABLE);
+	KUNIT_EXPECT_EQ(test, pmalloc_test_range(a.end, 0), PMALLOC_OUTSIDE);
+	KUNIT_EXPECT_EQ(test, pmalloc_test_range(a.start - 1, 0),
+			PMALLOC_OUTSIDE);
+	pmalloc_test_protect(test, pool);
+	KUNIT_EXPECT_EQ(test, is_pmalloc_object(p, 0), PMALLOC_PROTECTED);
+}
+
+/*
+ * A range whose end wraps past ULONG_MAX covers the rest of the address
+ * space, so it straddles the area it starts in, even when the wrapped end
+ * lands back inside that area.
+ */
+static void range_wrapping_past_ulong_max_straddles(struct kunit *test)
+{
+	struct pmalloc_pool *pool;
+	unsigned long to_top;
+	u8 *p, *q;
+
+	pool = pmalloc_test_pool(test, 0, PMALLOC_ALIGN_DEFAULT);
+	p = pmalloc(pool, 100);
+	q = pmalloc(pool, 100);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_ASSERT_NOT_NULL(test, q);
+	/* q + ULONG_MAX - 1 wraps to q - 2, which this area holds as well. */
+	KUNIT_ASSERT_EQ(test, is_pmalloc_object(q - 2, 3), PMALLOC_WRITABLE);
+
+	KUNIT_EXPECT_EQ(test, is_pmalloc_object(q, ULONG_MAX),
+			PMALLOC_STRADDLES);
+	/* From q to the last address, then one byte more: the end wraps. */
+	to_top = ULONG_MAX - (unsigned long)q + 1;
+	KUNIT_EXPECT_EQ(test, is_pmalloc_object(q, to_top), PMALLOC_STRADDLES);
+	KUNIT_EXPECT_EQ(test, is_pmalloc_object(q, to_top + 1),
+			PMALLOC_STRADDLES);
+
+	pmalloc_test_protect(test, pool);
+	KUNIT_EXPECT_EQ(test, is_pmalloc_object(q, ULONG_MAX),
+			PMALLOC_STRADDLES);
+}
+
+/*
  * Destroy hands the pages back to the page allocator, after which anyone
  * may own them and writing to them would be a bug.  Taking a reference on
  * each page first keeps it from being freed: vfree() only drops its own
@@ -1216,6 +1429,12 @@ static struct kunit_case pmalloc_test_cases[] = {
 	KUNIT_CASE(next_protect_locks_new_objects),
 	KUNIT_CASE(protect_empty_pool_succeeds),
 	KUNIT_CASE(protect_twice_succeeds),
+	KUNIT_CASE(range_outside_areas_is_outside),
+	KUNIT_CASE(range_inside_area_follows_protect_and_destroy),
+	KUNIT_CASE(range_to_last_byte_is_inside),
+	KUNIT_CASE(range_past_either_edge_straddles),
+	KUNIT_CASE(empty_range_is_taken_as_one_byte),
+	KUNIT_CASE(range_wrapping_past_ulong_max_straddles),
 	KUNIT_CASE(destroy_restores_direct_map),
 	KUNIT_CASE_SLOW(pool_cycles_do_not_leak),
 	KUNIT_CASE(two_threads_share_a_pool),
