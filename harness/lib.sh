@@ -8,6 +8,8 @@ WORK=$ROOT/work
 TREE=$WORK/linux
 SERIES_OUT=$WORK/series
 BUILD=$WORK/build-x86_64
+# One file per kind of test, one "PASS|FAIL|SKIP label" line per result.
+RESULTS=$WORK/results
 TARBALL=/usr/src/linux-source-6.12.tar.xz
 
 export LC_ALL=C

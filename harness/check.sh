@@ -1,0 +1,35 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# check.sh: "make check" once work/linux holds the series.  Builds the
+# kernel and runs, under QEMU:
+#   kunit.sh run            the KUnit suite
+#   kselftest.sh run        the pmalloc kselftest, LKDTM's real faults
+#   kselftest.sh self-test  the same kselftest with protection switched off
+#                           by the test-only knob, where it must fail
+# Every result lands in work/results/; the run ends with the line
+# "pmalloc: N passed, N failed[, N skipped]" counting all of them, and
+# exits non-zero when one failed or none passed.
+
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+take_lock
+
+H=$ROOT/harness
+rm -rf "$RESULTS"
+mkdir -p "$RESULTS"
+
+"$H/kunit.sh" run
+step kselftest "$H/kselftest.sh" run
+step self-test "$H/kselftest.sh" self-test
+
+say "kernel $(kernel_version)${PMALLOC_START:+, $(($(date +%s) - PMALLOC_START))s in all}"
+read -r pass fail skip < <(awk '
+	$1 == "PASS" { p++; next }
+	$1 == "SKIP" { s++; next }
+	{ f++ }
+	END { print p + 0, f + 0, s + 0 }' "$RESULTS"/*)
+line="pmalloc: $pass passed, $fail failed"
+[ "$skip" -eq 0 ] || line="$line, $skip skipped"
+say "$line"
+[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
