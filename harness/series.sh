@@ -6,8 +6,11 @@
 #
 # Each series file is a commit message, a line "---", then operations:
 #   add PATH...        copy repository files to the same tree paths
-#   kconfig SYMBOL...  add these stanzas of Kconfig.pmalloc to
-#                      mm/Kconfig.pmalloc
+#   kconfig SYMBOL...  add these stanzas of Kconfig.pmalloc to the end
+#                      of mm/Kconfig's menu, in Kconfig.pmalloc's order
+#   maintainers PATH...
+#                      add "F:" lines for PATH to the MAINTAINERS entry
+#                      that MAINTAINERS.patch adds, in sorted order
 #   apply FILE...      apply a diff against the tree (hunks/x.patch)
 # Lines starting with "#" after "---" are comments.  UPTO=NN in the
 # environment stops after series/NN-*, to test the first patches alone.
@@ -45,19 +48,60 @@ export GIT_DIR=$TREE/.git
 export GIT_INDEX_FILE=$tmp/index
 
 # Kconfig.pmalloc restricted to the symbols in $1 (space separated), in
-# the file's own order.  Header lines before the first stanza always stay;
-# trailing blank lines go.
+# the file's own order, without the header before the first stanza and
+# without leading or trailing blank lines.
 kconfig_subset() {
 	awk -v want=" $1 " '
 	/^(menu)?config[ \t]+/ {
 		started = 1
 		keep = index(want, " " $2 " ") > 0
 	}
-	!started || keep {
+	started && keep {
 		if ($0 ~ /^[ \t]*$/) { blank++; next }
-		for (; blank > 0; blank--) print ""
+		for (; blank > 0 && printed; blank--) print ""
+		blank = 0
+		printed = 1
 		print
 	}' "$ROOT/Kconfig.pmalloc"
+}
+
+# mm/Kconfig from stdin with the file $1 inserted, after a blank line,
+# before the "endmenu" that closes it.  The stanzas live in mm/Kconfig
+# itself: a separate mm/Kconfig.pmalloc would need a source line naming
+# it, which checkpatch reports as the file naming itself.
+kconfig_insert() {
+	awk -v block="$1" '
+	{ line[NR] = $0 }
+	/^endmenu$/ { last = NR }
+	END {
+		if (!last) exit 1
+		for (i = 1; i < last; i++) print line[i]
+		while ((getline l < block) > 0) print l
+		print ""
+		for (i = last; i <= NR; i++) print line[i]
+	}'
+}
+
+# MAINTAINERS from stdin with "F:<tab>PATH" added for every PATH after $1
+# to the entry titled $1, its F: lines kept in byte order, which is what
+# checkpatch checks.
+maintainers_add() {
+	perl -e '
+	my $title = shift @ARGV;
+	my $text = do { local $/; <STDIN> };
+	my $done = $text =~ s{^\Q$title\E\n(?:.+\n)*}{
+		my @lines = split /^/m, $&;
+		my @f = grep { /^F:\t/ } @lines;
+		my @rest = grep { !/^F:\t/ } @lines;
+		my ($at) = grep { $lines[$_] =~ /^F:\t/ } 0 .. $#lines;
+		die "entry $title has no F: lines\n" unless defined $at;
+		my %seen;
+		@f = grep { !$seen{$_}++ } sort(@f, map { "F:\t$_\n" } @ARGV);
+		join "", @rest[0 .. $at - 1], @f, @rest[$at .. $#rest];
+	}me;
+	die "no MAINTAINERS entry titled $title\n" unless $done;
+	print $text;
+	' "$@"
 }
 
 kconfig_has() {
@@ -67,6 +111,11 @@ kconfig_has() {
 git read-tree base
 parent=$(git rev-parse base)
 symbols=
+kconfig_blob=$(git rev-parse base:mm/Kconfig)
+# The entry's title: the first line MAINTAINERS.patch adds that is not
+# a field ("X:<tab>...").
+maint_entry=$(sed -n '/^+++ /d; /^+[A-Z]:\t/d; /^+[A-Z]/{s/^+//p;q;}' \
+	"$ROOT/MAINTAINERS.patch" 2>/dev/null || true)
 n=0
 
 for f in "$ROOT"/series/*; do
@@ -105,9 +154,26 @@ for f in "$ROOT"/series/*; do
 					die "$rel: kconfig: no 'config $s' in Kconfig.pmalloc"
 				symbols="$symbols $s"
 			done
-			kconfig_subset "$symbols" >"$tmp/Kconfig.pmalloc"
-			blob=$(git hash-object -w "$tmp/Kconfig.pmalloc")
-			git update-index --add --cacheinfo "100644,$blob,mm/Kconfig.pmalloc"
+			# Rebuilt from base each time, so mm/Kconfig must not
+			# have changed since the last kconfig operation.
+			[ "$(git rev-parse :mm/Kconfig)" = "$kconfig_blob" ] ||
+				die "$rel: kconfig: mm/Kconfig changed by another operation"
+			kconfig_subset "$symbols" >"$tmp/stanzas"
+			git cat-file blob base:mm/Kconfig |
+				kconfig_insert "$tmp/stanzas" >"$tmp/Kconfig" ||
+				die "$rel: kconfig: no endmenu in mm/Kconfig"
+			kconfig_blob=$(git hash-object -w "$tmp/Kconfig")
+			git update-index --cacheinfo "100644,$kconfig_blob,mm/Kconfig"
+			;;
+		maintainers)
+			[ -n "$maint_entry" ] ||
+				die "$rel: maintainers: no entry title in MAINTAINERS.patch"
+			# shellcheck disable=SC2086
+			git cat-file blob :MAINTAINERS |
+				maintainers_add "$maint_entry" $args >"$tmp/MAINTAINERS" ||
+				die "$rel: maintainers: cannot add $args"
+			blob=$(git hash-object -w "$tmp/MAINTAINERS")
+			git update-index --cacheinfo "100644,$blob,MAINTAINERS"
 			;;
 		apply)
 			for p in $args; do
