@@ -227,4 +227,30 @@ SUBJECT=$(head -n1 "$letter") BLURB=$tmp/blurb perl -0pi -e '
 	s/\*\*\* BLURB HERE \*\*\*/$t/;
 ' "$cover"
 
+# Address the cover letter to everyone scripts/get_maintainer.pl names for
+# any patch: maintainers in To:, reviewers and lists in Cc:.  It reads
+# MAINTAINERS as the series leaves it, because the series adds pmalloc's
+# own entry and work/linux need not hold the series yet.
+git cat-file blob series:MAINTAINERS >"$tmp/MAINTAINERS"
+patches=()
+for p in "$SERIES_OUT"/0*.patch; do
+	[ "${p##*/}" = 0000-cover-letter.patch ] || patches+=("$p")
+done
+recipients() {
+	(cd "$TREE" && perl scripts/get_maintainer.pl --mpath "$tmp/MAINTAINERS" \
+		--no-rolestats --no-git --no-git-fallback "$@" "${patches[@]}")
+}
+to=$(recipients --m --no-r --no-l)
+cc=$(recipients --no-m --r --l)
+[ -n "$to" ] || die "get_maintainer.pl names no maintainer for the series"
+TO=$to CC=$cc perl -0pi -e '
+	sub field {
+		my @addr = grep { length } split /\n/, $_[1];
+		return @addr ? "$_[0]: " . join(",\n    ", @addr) . "\n" : "";
+	}
+	my $h = field("To", $ENV{TO}) . field("Cc", $ENV{CC});
+	s/\n\n/\n$h\n/;
+' "$cover"
+say "  cover letter: To: $(echo "$to" | wc -l), Cc: $(echo "$cc" | grep -c . || true) from get_maintainer.pl"
+
 say "series: $n patches and a cover letter in $SERIES_OUT"
