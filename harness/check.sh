@@ -2,8 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # check.sh: "make check" once work/linux holds the series.  Builds the
-# kernel and runs, under QEMU:
+# kernel and runs, under QEMU unless said otherwise:
+#   gates.sh source         checkpatch, kernel-doc and Sphinx on the series
+#                           (no QEMU, no kernel build)
 #   kunit.sh run            the KUnit suite
+#   gates.sh objects        sparse and W=1 on our objects (no QEMU), once
+#                           kunit.sh has built them
 #   kselftest.sh run        the pmalloc kselftest, LKDTM's real faults
 #   kselftest.sh self-test  the same kselftest with protection switched off
 #                           by the test-only knob, where it must fail
@@ -19,7 +23,9 @@ H=$ROOT/harness
 rm -rf "$RESULTS"
 mkdir -p "$RESULTS"
 
+step gates "$H/gates.sh" source
 "$H/kunit.sh" run
+step gates "$H/gates.sh" objects
 step kselftest "$H/kselftest.sh" run
 step self-test "$H/kselftest.sh" self-test
 

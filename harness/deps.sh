@@ -7,8 +7,14 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+# The second line is for harness/gates.sh: sparse for C=2, ply and git for
+# checkpatch's SPDX check, Sphinx for htmldocs.  The kernel's default
+# alabaster theme ships with Sphinx; the rest of what
+# scripts/sphinx-pre-install suggests (graphviz, LaTeX) is for figures
+# and PDF, which the core-api HTML does not need.
 PACKAGES="linux-source-6.12 qemu-system-x86 busybox-static ccache gcc make
-flex bison bc libelf-dev libssl-dev cpio xz-utils python3 kmod git rsync perl"
+flex bison bc libelf-dev libssl-dev cpio xz-utils python3 kmod git rsync perl
+sparse python3-ply python3-git python3-sphinx"
 
 missing=
 for p in $PACKAGES; do

@@ -1,0 +1,239 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# gates.sh source|objects: the checks a maintainer's scripts would run on
+# the series, each one a counted result of "make check".
+#
+#   source   needs work/series and work/linux holding the series:
+#              checkpatch  scripts/checkpatch.pl --strict, one result per
+#                          patch (not the cover letter)
+#              kernel-doc  scripts/kernel-doc -none -Wall on every .c and
+#                          .h file the series adds
+#              sphinx      "make SPHINXDIRS=core-api htmldocs" into
+#                          work/build-docs, failing on any warning that
+#                          names a file of ours
+#   objects  needs the kernel kunit.sh built in work/build-x86_64:
+#              objects     sparse (C=2) and W=1 over every .c file the
+#                          series adds or changes that this config builds,
+#                          failing on warnings in our files or our lines
+#
+# Each gate prints "gate NAME [WHAT]: ok (Ns)" or "... FAILED (Ns)" and
+# then what it found, and records "PASS|FAIL gate NAME [WHAT]" in
+# $RESULTS/gates-MODE for check.sh to count.  A failed gate does not make
+# this script fail; only a harness error does.
+
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+take_lock
+
+mode=${1:?usage: gates.sh source|objects}
+case $mode in
+source|objects) ;;
+*) die "unknown mode $mode" ;;
+esac
+
+# checkpatch runs scripts/spdxcheck.py through "python3" from PATH; it
+# needs the ply and git modules deps.sh installs for Debian's python3,
+# which a python3 found earlier in PATH may lack.
+export PATH=/usr/bin:$PATH
+
+mkdir -p "$RESULTS"
+results=$RESULTS/gates-$mode
+: >"$results"
+tmp=$(mktemp -d "$WORK/gates.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+# verdict STATUS LABEL T0 [FILE]: report one gate and record it; on a
+# failure FILE, if given, holds what the gate found.
+verdict() {
+	local status=$1 label=$2 t=$((SECONDS - $3)) out=${4:-}
+
+	if [ "$status" = PASS ]; then
+		say "gate $label: ok (${t}s)"
+	else
+		say "gate $label: FAILED (${t}s)"
+		[ -n "$out" ] && [ -s "$out" ] && sed 's/^/    /' "$out"
+	fi
+	printf '%s gate %s\n' "$status" "$label" >>"$results"
+}
+
+cd "$TREE"
+git rev-parse -q --verify base >/dev/null || die "no base in $TREE"
+
+# Files the series adds (A) or changes (M), relative to the tree.
+series_files() {
+	git diff --name-only --diff-filter="$1" base HEAD -- "${@:2}"
+}
+
+gate_checkpatch() {
+	local p name t0 found=0
+
+	for p in "$SERIES_OUT"/0*.patch; do
+		name=${p##*/}
+		[ "$name" = 0000-cover-letter.patch ] && continue
+		[ -f "$p" ] || continue
+		found=1
+		t0=$SECONDS
+		# Quiet mode prints nothing for a clean patch, so any output
+		# is a finding, a python traceback from spdxcheck included.
+		if scripts/checkpatch.pl --strict --quiet "$p" >"$tmp/out" 2>&1 &&
+		   [ ! -s "$tmp/out" ]; then
+			verdict PASS "checkpatch $name" "$t0"
+		else
+			verdict FAIL "checkpatch $name" "$t0" "$tmp/out"
+		fi
+	done
+	if [ "$found" = 0 ]; then
+		echo "no patches in $SERIES_OUT" >"$tmp/out"
+		verdict FAIL checkpatch "$SECONDS" "$tmp/out"
+	fi
+}
+
+gate_kernel_doc() {
+	local t0=$SECONDS files
+
+	mapfile -t files < <(series_files A '*.c' '*.h')
+	if [ "${#files[@]}" -eq 0 ]; then
+		echo "the series adds no .c or .h file" >"$tmp/out"
+		verdict FAIL kernel-doc "$t0" "$tmp/out"
+		return
+	fi
+	# kernel-doc exits 0 after warnings unless -Werror, so judge by
+	# its output as well.
+	if scripts/kernel-doc -none -Wall "${files[@]}" >"$tmp/out" 2>&1 &&
+	   [ ! -s "$tmp/out" ]; then
+		verdict PASS "kernel-doc ${#files[@]} files" "$t0"
+	else
+		verdict FAIL "kernel-doc ${#files[@]} files" "$t0" "$tmp/out"
+	fi
+}
+
+gate_sphinx() {
+	local t0=$SECONDS docs=$WORK/build-docs ours rc=0
+	local html=$docs/Documentation/output/core-api/pmalloc.html
+
+	# -E rereads every document: Sphinx otherwise skips unchanged
+	# ones and would not repeat their warnings.
+	rm -f "$html"
+	make -C "$TREE" O="$docs" SPHINXDIRS=core-api SPHINXOPTS="-E -q" \
+		htmldocs >"$tmp/log" 2>&1 || rc=$?
+
+	# Ours: the rst and the sources its kernel-doc directives read,
+	# which all have "pmalloc" in their names, and any other file the
+	# series adds.
+	ours=$(series_files A | sed 's/[.[\*^$]/\\&/g' | paste -sd'|')
+	grep -E '(WARNING|ERROR|CRITICAL|SEVERE)' "$tmp/log" |
+		grep -iE "(pmalloc${ours:+|$ours})" >"$tmp/out" || true
+	if [ "$rc" -ne 0 ]; then
+		{ echo "make htmldocs exited $rc:"; tail -n 30 "$tmp/log"; } >>"$tmp/out"
+	elif [ ! -s "$html" ]; then
+		echo "no $html after the build" >>"$tmp/out"
+	fi
+	if [ -s "$tmp/out" ]; then
+		verdict FAIL "sphinx core-api" "$t0" "$tmp/out"
+	else
+		verdict PASS "sphinx core-api" "$t0"
+	fi
+}
+
+# The make options kunit.sh gives kunit.py.  They must match exactly: an
+# object's saved command line changes otherwise, and the next kernel
+# build recompiles it and relinks vmlinux.
+kmake() {
+	make -C "$TREE" ARCH=x86_64 O="$BUILD" "CC=ccache gcc" "$@"
+}
+
+gate_objects() {
+	local t0=$SECONDS f objs=() srcs=() skipped=() changed=() rc=0
+
+	[ -f "$BUILD/.config" ] || die "no kernel in $BUILD; build it first"
+	if ! command -v sparse >/dev/null; then
+		echo "sparse is not installed (harness/deps.sh installs it)" >"$tmp/out"
+		verdict FAIL objects "$t0" "$tmp/out"
+		return
+	fi
+	while IFS= read -r f; do
+		if [ -f "$BUILD/${f%.c}.o" ]; then
+			objs+=("${f%.c}.o")
+			srcs+=("${f%.c}.s")
+		else
+			skipped+=("$f")
+		fi
+	done < <(series_files AM '*.c')
+	[ "${#skipped[@]}" -eq 0 ] ||
+		say "objects: not built in this config: ${skipped[*]}"
+	if [ "${#objs[@]}" -eq 0 ]; then
+		echo "none of the series' .c files is built in $BUILD" >"$tmp/out"
+		verdict FAIL objects "$t0" "$tmp/out"
+		return
+	fi
+
+	# sparse: C=2 checks the named objects whether or not they need
+	# compiling, and with unchanged options none of them does.  W=1
+	# compiles to assembly instead, so the objects and their saved
+	# command lines stay as the kernel build left them.  W=1 does reach
+	# the prepare stage, so the next build redoes kernel/bounds.s,
+	# asm-offsets.s and modpost (seconds, and no relink of vmlinux).
+	{
+		kmake C=2 "${objs[@]}" || rc=$?
+		kmake W=1 "${srcs[@]}" || rc=$?
+	} >"$tmp/log" 2>&1
+	for f in "${srcs[@]}"; do
+		rm -f "$BUILD/$f" "$BUILD/$(dirname "$f")/.$(basename "$f").cmd"
+	done
+
+	# Warnings count when they point into a file the series adds, or at
+	# a line it adds to a file it changes: the base has its own.
+	series_files A >"$tmp/added"
+	mapfile -t changed < <(series_files M)
+	: >"$tmp/diff"
+	[ "${#changed[@]}" -eq 0 ] ||
+		git diff -U0 base HEAD -- "${changed[@]}" >"$tmp/diff"
+	python3 - "$TREE" "$BUILD" "$tmp/added" "$tmp/diff" "$tmp/log" \
+		>"$tmp/out" <<'PY'
+import os, re, sys
+
+tree, build, added, diff, log = sys.argv[1:]
+ours = set(open(added).read().split())
+lines = {}
+path = None
+for l in open(diff):
+    if l.startswith("+++ "):
+        path = l[6:].strip() if l.startswith("+++ b/") else None
+    m = re.match(r"@@ -\S+ \+(\d+)(?:,(\d+))? @@", l)
+    if m and path:
+        start, n = int(m[1]), int(m[2] or 1)
+        lines.setdefault(path, set()).update(range(start, start + n))
+
+# The object and the assembly compile print the same gcc warnings.
+diag = re.compile(r"^(\S+?):(\d+):(?:\d+:)? +(warning|error)\b")
+seen = set()
+for l in open(log, errors="replace"):
+    m = diag.match(l)
+    if not m or l in seen:
+        continue
+    seen.add(l)
+    f = os.path.relpath(os.path.normpath(os.path.join(build, m[1])), tree)
+    if f in ours or int(m[2]) in lines.get(f, ()):
+        print(l.rstrip())
+PY
+	if [ "$rc" -ne 0 ]; then
+		{ echo "make exited $rc:"; grep -E 'error|Error' "$tmp/log" | tail -n 30; } >>"$tmp/out"
+	fi
+	if [ -s "$tmp/out" ]; then
+		verdict FAIL "objects sparse+W=1 ${#objs[@]} files" "$t0" "$tmp/out"
+	else
+		verdict PASS "objects sparse+W=1 ${#objs[@]} files" "$t0"
+	fi
+}
+
+case $mode in
+source)
+	gate_checkpatch
+	gate_kernel_doc
+	gate_sphinx
+	;;
+objects)
+	gate_objects
+	;;
+esac
