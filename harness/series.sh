@@ -12,8 +12,21 @@
 #                      add "F:" lines for PATH to the MAINTAINERS entry
 #                      that MAINTAINERS.patch adds, in sorted order
 #   apply FILE...      apply a diff against the tree (hunks/x.patch)
+#   unapply FILE...    apply a diff in reverse: right after "add", it
+#                      takes a later patch's feature back out of the
+#                      files just added, and that later patch applies
+#                      the same diff forward
 # Lines starting with "#" after "---" are comments.  UPTO=NN in the
 # environment stops after series/NN-*, to test the first patches alone.
+#
+# "unapply" lets a feature that changes files added by an earlier patch
+# (mm/pmalloc.c, say) arrive as patches of its own: the repository holds
+# the files with the feature, and the diff hunks/F.patch holds the
+# feature alone.  Without UPTO, every file that was added must end up
+# identical to the repository's copy, or the run fails, so a diff that
+# no longer matches the files is caught.  After an edit or a merge has
+# changed such a file, "harness/rehunk.sh hunks/F.patch" writes the diff
+# again from the current files.
 #
 # The commits are made with plumbing on a private index, so the checked
 # out tree in work/linux is left alone; "tree.sh" applies the result.
@@ -111,6 +124,7 @@ kconfig_has() {
 git read-tree base
 parent=$(git rev-parse base)
 symbols=
+added=
 kconfig_blob=$(git rev-parse base:mm/Kconfig)
 # The entry's title: the first line MAINTAINERS.patch adds that is not
 # a field ("X:<tab>...").
@@ -141,6 +155,7 @@ for f in "$ROOT"/series/*; do
 		add)
 			for p in $args; do
 				[ -f "$ROOT/$p" ] || die "$rel: add: no file $p"
+				added="$added $p"
 				mode=100644
 				[ -x "$ROOT/$p" ] && mode=100755
 				blob=$(git hash-object -w "$ROOT/$p")
@@ -182,6 +197,13 @@ for f in "$ROOT"/series/*; do
 					die "$rel: apply: $p does not apply"
 			done
 			;;
+		unapply)
+			for p in $args; do
+				[ -f "$ROOT/$p" ] || die "$rel: unapply: no file $p"
+				git apply --cached -R "$ROOT/$p" ||
+					die "$rel: unapply: $p does not reverse; run harness/rehunk.sh $p"
+			done
+			;;
 		*)
 			die "$rel: unknown operation '$op'"
 			;;
@@ -201,6 +223,12 @@ for f in "$ROOT"/series/*; do
 done
 
 [ "$n" -gt 0 ] || die "no commits in $ROOT/series/"
+if [ -z "${UPTO:-}" ]; then
+	for p in $added; do
+		[ "$(git rev-parse ":$p")" = "$(git hash-object "$ROOT/$p")" ] ||
+			die "$p: the series does not end with the repository's file; an unapply diff and its apply do not match"
+	done
+fi
 git update-ref refs/heads/series "$parent"
 unset GIT_INDEX_FILE
 
