@@ -36,12 +36,17 @@
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
 
+#ifdef CONFIG_X86
+#include <asm/text-patching.h>
+#endif
+
 struct pmalloc_area {
 	struct list_head node;		/* in one of the pool's lists */
 	unsigned long start;		/* vmalloc address of the first page */
 	size_t size;			/* bytes mapped, whole pages */
 	size_t used;			/* bytes handed out: the first free one */
 	bool protected;			/* read by lockless lookups */
+	struct pmalloc_pool *pool;	/* the owner, for write-rare */
 	struct rcu_head rcu;
 };
 
@@ -60,6 +65,7 @@ struct pmalloc_pool {
 	size_t refill;			/* minimum size of a new area */
 	size_t align;			/* alignment of every object */
 	const void *caller;		/* shown in /proc/vmallocinfo */
+	bool wr;			/* write-rare: see pmalloc_wr() */
 };
 
 /*
@@ -186,6 +192,7 @@ static struct pmalloc_area *pmalloc_add_area(struct pmalloc_pool *pool,
 	area->size = bytes;
 	area->used = 0;
 	area->protected = false;
+	area->pool = pool;
 	if (mtree_store_range(&pmalloc_areas, area->start,
 			      area->start + bytes - 1, area, GFP_KERNEL)) {
 		vfree(addr);
@@ -366,6 +373,174 @@ enum pmalloc_range is_pmalloc_object(const void *ptr, unsigned long n)
 	return ret;
 }
 EXPORT_SYMBOL_GPL(is_pmalloc_object);
+
+/**
+ * pmalloc_create_wr_pool() - Create an empty write-rare pool.
+ * @refill: as for pmalloc_create_pool()
+ * @align_order: as for pmalloc_create_pool()
+ *
+ * The pool works as one from pmalloc_create_pool(), except that its objects
+ * may still be changed after it is protected, by pmalloc_wr_memcpy(),
+ * pmalloc_wr_memset() and the helpers built on them, and only by those.
+ *
+ * Context: Process context; may sleep.
+ * Return: the new pool, or NULL as for pmalloc_create_pool().
+ */
+struct pmalloc_pool *pmalloc_create_wr_pool(size_t refill, short align_order)
+{
+	struct pmalloc_pool *pool = pmalloc_create_pool(refill, align_order);
+
+	if (pool) {
+		pool->wr = true;
+		pool->caller = __builtin_return_address(0);
+	}
+	return pool;
+}
+EXPORT_SYMBOL_GPL(pmalloc_create_wr_pool);
+
+enum pmalloc_wr_op {
+	PMALLOC_WR_COPY,	/* memcpy() from src */
+	PMALLOC_WR_SET,		/* memset() with the byte at src */
+	PMALLOC_WR_PTR,		/* one untorn pointer store, release */
+};
+
+#ifdef CONFIG_X86
+/*
+ * x86 writes through poking_mm: a temporary mm, loaded with interrupts off
+ * on the writing CPU only, whose PTEs for the target pages are cleared and
+ * flushed before text_poke_*() return.  They serialise on text_mutex.
+ */
+static bool pmalloc_arch_wr(enum pmalloc_wr_op op, void *dst, const void *src,
+			    size_t n)
+{
+	switch (op) {
+	case PMALLOC_WR_COPY:
+		return text_poke_copy(dst, src, n);
+	case PMALLOC_WR_SET:
+		return text_poke_set(dst, *(const u8 *)src, n);
+	case PMALLOC_WR_PTR:
+		return text_poke_store_release(dst,
+					       *(const unsigned long *)src);
+	}
+	return false;
+}
+#else
+static bool pmalloc_arch_wr(enum pmalloc_wr_op op, void *dst, const void *src,
+			    size_t n)
+{
+	return false;
+}
+#endif
+
+/*
+ * Write into a write-rare pool.  Memory not yet protected is written in
+ * place; protected memory only through the architecture's private mapping,
+ * never by making the pool writable in the shared page tables.  The pool's
+ * lock keeps pmalloc_protect_pool() from changing the area's state under
+ * the write.
+ */
+static int pmalloc_wr(void *dst, const void *src, size_t n,
+		      enum pmalloc_wr_op op)
+{
+	struct pmalloc_area *area;
+	struct pmalloc_pool *pool;
+	enum pmalloc_range range;
+	int ret = 0;
+
+	might_sleep();
+	range = is_pmalloc_object(dst, n);
+	if (!n || (range != PMALLOC_WRITABLE && range != PMALLOC_PROTECTED))
+		return -EINVAL;
+	area = mtree_load(&pmalloc_areas, (unsigned long)dst);
+	if (!area)
+		return -EINVAL;
+	pool = area->pool;
+	if (!pool->wr)
+		return -EPERM;
+
+	mutex_lock(&pool->lock);
+	if (area->protected) {
+		if (!pmalloc_arch_wr(op, dst, src, n))
+			ret = -EOPNOTSUPP;
+	} else if (op == PMALLOC_WR_COPY) {
+		memcpy(dst, src, n);
+	} else if (op == PMALLOC_WR_SET) {
+		memset(dst, *(const u8 *)src, n);
+	} else {
+		/* Pairs with the reader's rcu_dereference() or acquire. */
+		smp_store_release((void **)dst, *(void * const *)src);
+	}
+	mutex_unlock(&pool->lock);
+	return ret;
+}
+
+/**
+ * pmalloc_wr_memcpy() - Copy bytes into an object of a write-rare pool.
+ * @dst: where to write, inside one area of a write-rare pool
+ * @src: the bytes to copy
+ * @n: how many bytes
+ *
+ * Works whether or not the pool has been protected, and leaves protected
+ * memory protected: the bytes are written through a mapping that only the
+ * calling CPU can see and that is gone before the call returns.  Writers
+ * are serialised, so a write to protected memory costs a page-table
+ * update and a local TLB flush for every two pages, under a global mutex.
+ * Readers may see the bytes change in any order; for a pointer that
+ * lockless readers follow, use pmalloc_wr_rcu_assign_pointer().  @src
+ * must not overlap @dst, nor change during the call.
+ *
+ * Context: Process context; may sleep.  The caller keeps the pool alive.
+ * Return: 0 on success; -EINVAL if @n is 0 or [@dst, @dst + @n) is not
+ * inside one area of a pmalloc pool; -EPERM if the pool is not write-rare;
+ * -EOPNOTSUPP if this architecture has no way to write protected memory.
+ * Nothing is written unless 0 is returned.
+ */
+int pmalloc_wr_memcpy(void *dst, const void *src, size_t n)
+{
+	return pmalloc_wr(dst, src, n, PMALLOC_WR_COPY);
+}
+EXPORT_SYMBOL_GPL(pmalloc_wr_memcpy);
+
+/**
+ * pmalloc_wr_memset() - Fill bytes of an object of a write-rare pool.
+ * @dst: where to write, inside one area of a write-rare pool
+ * @c: the byte to fill with
+ * @n: how many bytes
+ *
+ * As pmalloc_wr_memcpy(), with every byte set to @c.
+ *
+ * Context: Process context; may sleep.  The caller keeps the pool alive.
+ * Return: as pmalloc_wr_memcpy().
+ */
+int pmalloc_wr_memset(void *dst, int c, size_t n)
+{
+	u8 byte = c;
+
+	return pmalloc_wr(dst, &byte, n, PMALLOC_WR_SET);
+}
+EXPORT_SYMBOL_GPL(pmalloc_wr_memset);
+
+/**
+ * pmalloc_wr_ptr_release() - Store a pointer in a write-rare pool.
+ * @dst: the pointer-sized, pointer-aligned slot to write
+ * @ptr: the value to store
+ *
+ * The store is a single one, which a reader on another CPU sees either
+ * whole or not at all, and it is ordered after every earlier store of the
+ * calling CPU, as with smp_store_release().  pmalloc_wr_rcu_assign_pointer()
+ * is the usual way to call it.
+ *
+ * Context: Process context; may sleep.  The caller keeps the pool alive.
+ * Return: 0 on success; -EINVAL if @dst is not aligned to the size of a
+ * pointer, or as pmalloc_wr_memcpy().
+ */
+int pmalloc_wr_ptr_release(void *dst, const void *ptr)
+{
+	if (!IS_ALIGNED((unsigned long)dst, sizeof(ptr)))
+		return -EINVAL;
+	return pmalloc_wr(dst, &ptr, sizeof(ptr), PMALLOC_WR_PTR);
+}
+EXPORT_SYMBOL_GPL(pmalloc_wr_ptr_release);
 
 static int __init pmalloc_init(void)
 {

@@ -39,12 +39,18 @@ void *pmalloc(struct pmalloc_pool *pool, size_t size);
 int pmalloc_protect_pool(struct pmalloc_pool *pool);
 void pmalloc_destroy_pool(struct pmalloc_pool *pool);
 enum pmalloc_range is_pmalloc_object(const void *ptr, unsigned long n);
+struct pmalloc_pool *pmalloc_create_wr_pool(size_t refill, short align_order);
+int pmalloc_wr_memcpy(void *dst, const void *src, size_t n);
+int pmalloc_wr_memset(void *dst, int c, size_t n);
+int pmalloc_wr_ptr_release(void *dst, const void *ptr);
 
 #else /* !CONFIG_PMALLOC */
 
 #include <linux/align.h>
 #include <linux/mutex.h>
 #include <linux/slab.h>
+
+#include <asm/barrier.h>
 
 /*
  * Without CONFIG_PMALLOC a pool still hands out memory, so that callers need
@@ -125,7 +131,91 @@ static inline enum pmalloc_range is_pmalloc_object(const void *ptr,
 	return PMALLOC_OUTSIDE;
 }
 
+/*
+ * Nothing is protected, so write-rare writes go straight to memory.  Without
+ * areas to look @dst up in, only a NULL @dst, a zero length and a misaligned
+ * pointer slot are refused.
+ */
+static inline struct pmalloc_pool *
+pmalloc_create_wr_pool(size_t refill, short align_order)
+{
+	return pmalloc_create_pool(refill, align_order);
+}
+
+static inline int pmalloc_wr_memcpy(void *dst, const void *src, size_t n)
+{
+	might_sleep();
+	if (!dst || !n)
+		return -EINVAL;
+	memcpy(dst, src, n);
+	return 0;
+}
+
+static inline int pmalloc_wr_memset(void *dst, int c, size_t n)
+{
+	might_sleep();
+	if (!dst || !n)
+		return -EINVAL;
+	memset(dst, c, n);
+	return 0;
+}
+
+static inline int pmalloc_wr_ptr_release(void *dst, const void *ptr)
+{
+	might_sleep();
+	if (!dst || !IS_ALIGNED((unsigned long)dst, sizeof(ptr)))
+		return -EINVAL;
+	/* Orders the caller's earlier stores before the pointer's. */
+	smp_store_release((const void **)dst, ptr);
+	return 0;
+}
+
 #endif /* CONFIG_PMALLOC */
+
+/**
+ * pmalloc_wr_assign() - Assign a value to a scalar in a write-rare pool.
+ * @dst: the scalar, an lvalue inside an object of a write-rare pool
+ * @val: the value to give it
+ *
+ * As pmalloc_wr_memcpy() of @val, converted to the type of @dst.  The
+ * bytes are not written by one store: lockless readers may see the value
+ * half changed.
+ *
+ * Context: Process context; may sleep.
+ * Return: as pmalloc_wr_memcpy().
+ */
+#define pmalloc_wr_assign(dst, val)					\
+({									\
+	typeof(dst) __pmalloc_val = (val);				\
+									\
+	pmalloc_wr_memcpy((void *)&(dst), &__pmalloc_val,		\
+			  sizeof(__pmalloc_val));			\
+})
+
+/**
+ * pmalloc_wr_rcu_assign_pointer() - Publish a pointer for RCU readers.
+ * @p: the __rcu pointer to set, an lvalue inside an object of a write-rare
+ *	pool
+ * @v: the value to give it
+ *
+ * The rcu_assign_pointer() of write-rare pools: @p is written by a single
+ * store, ordered after every earlier store of the caller, so a reader in
+ * rcu_dereference() sees either the old pointer or the new one, and the
+ * new one only with the data it points to.  The caller frees the old
+ * object only after a grace period, as with any RCU update.
+ *
+ * Context: Process context; may sleep.
+ * Return: as pmalloc_wr_ptr_release().
+ */
+#define pmalloc_wr_rcu_assign_pointer(p, v)				\
+({									\
+	typeof(v) __pmalloc_v = (v);					\
+	typeof(p) __pmalloc_ptr =					\
+		(typeof(*__pmalloc_v) __force __rcu *)__pmalloc_v;	\
+									\
+	pmalloc_wr_ptr_release((void *)&(p),				\
+			       (__force const void *)__pmalloc_ptr);	\
+})
 
 /**
  * pzalloc() - Allocate zeroed memory from a pool.
