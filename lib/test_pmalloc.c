@@ -13,10 +13,13 @@
 
 #include <linux/atomic.h>
 #include <linux/completion.h>
+#include <linux/cpumask.h>
+#include <linux/jiffies.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
 #include <linux/pmalloc.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
@@ -1387,6 +1390,490 @@ static void two_threads_share_a_pool(struct kunit *test)
 	}
 }
 
+/* A write-rare pool that is destroyed when the case ends. */
+static struct pmalloc_pool *pmalloc_test_wr_pool(struct kunit *test,
+						 size_t refill)
+{
+	struct pmalloc_pool *pool;
+
+	pool = pmalloc_create_wr_pool(refill, PMALLOC_ALIGN_DEFAULT);
+	KUNIT_ASSERT_NOT_NULL(test, pool);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							pmalloc_test_destroy,
+							pool), 0);
+	return pool;
+}
+
+/* An object of @size bytes from @pool, filled with the pattern @seed. */
+static struct pmalloc_test_obj pmalloc_test_new_obj(struct kunit *test,
+						    struct pmalloc_pool *pool,
+						    size_t size,
+						    unsigned int seed)
+{
+	struct pmalloc_test_obj obj = { .size = size, .seed = seed };
+
+	obj.p = pmalloc(pool, size);
+	KUNIT_ASSERT_NOT_NULL(test, obj.p);
+	pmalloc_test_fill(&obj);
+	return obj;
+}
+
+/* The @size bytes at @p must be those at @want, through both mappings. */
+static void pmalloc_test_expect_bytes(struct kunit *test, const u8 *p,
+				      const u8 *want, size_t size)
+{
+	size_t off, len;
+	u8 *alias;
+
+	KUNIT_EXPECT_TRUE_MSG(test, !memcmp(p, want, size),
+			      "%zu bytes differ", size);
+	for (off = 0; off < size; off += len) {
+		len = min(size - off, PAGE_SIZE - offset_in_page(p + off));
+		alias = pmalloc_test_alias(test, p + off);
+		if (alias)
+			KUNIT_EXPECT_TRUE_MSG(test, !memcmp(alias, want + off, len),
+					      "offset %zu differs in the direct map",
+					      off);
+	}
+}
+
+/* A write-rare update of @len bytes at @off into a three-page object. */
+struct pmalloc_test_wr_range {
+	size_t off;
+	size_t len;
+	const char *what;
+};
+
+static const struct pmalloc_test_wr_range pmalloc_test_wr_ranges[] = {
+	{ 0, 1, "1 byte" },
+	{ 8, 8, "8 bytes" },
+	{ 64, 64, "64 bytes" },
+	{ 0, SZ_4K, "4096 bytes" },
+	{ PAGE_SIZE - 32, 64, "64 bytes across a page boundary" },
+	{ 100, SZ_4K, "4096 bytes from offset 100" },
+	{ PAGE_SIZE / 2, 2 * PAGE_SIZE, "two pages across two boundaries" },
+};
+
+static void pmalloc_test_wr_range_desc(const struct pmalloc_test_wr_range *r,
+				       char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s", r->what);
+}
+
+KUNIT_ARRAY_PARAM(pmalloc_test_wr_range, pmalloc_test_wr_ranges,
+		  pmalloc_test_wr_range_desc);
+
+/*
+ * Update part of a protected object, copying a pattern in or, with
+ * @fill, setting every byte to one value.  The range must change, the rest
+ * keep its bytes, and all of it stay read-only through both mappings.
+ */
+static void pmalloc_test_wr_update(struct kunit *test, bool fill)
+{
+	const struct pmalloc_test_wr_range *r = test->param_value;
+	struct pmalloc_test_obj obj, src;
+	struct pmalloc_pool *pool;
+	u8 *want;
+	int ret;
+
+	pmalloc_test_need_builtin(test);
+	KUNIT_ASSERT_LE(test, r->off + r->len, 3 * PAGE_SIZE);
+
+	pool = pmalloc_test_wr_pool(test, 3 * PAGE_SIZE);
+	obj = pmalloc_test_new_obj(test, pool, 3 * PAGE_SIZE, 1);
+	pmalloc_test_protect(test, pool);
+
+	src.size = r->len;
+	src.seed = 2;
+	src.p = kunit_kmalloc(test, r->len, GFP_KERNEL);
+	want = kunit_kmalloc(test, obj.size, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, src.p);
+	KUNIT_ASSERT_NOT_NULL(test, want);
+	pmalloc_test_fill(&src);
+	memcpy(want, obj.p, obj.size);
+	if (fill)
+		memset(want + r->off, 0xa5, r->len);
+	else
+		memcpy(want + r->off, src.p, r->len);
+	KUNIT_ASSERT_NE(test, memcmp(want + r->off, obj.p + r->off, r->len), 0);
+
+	if (fill)
+		ret = pmalloc_wr_memset(obj.p + r->off, 0xa5, r->len);
+	else
+		ret = pmalloc_wr_memcpy(obj.p + r->off, src.p, r->len);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	pmalloc_test_expect_bytes(test, obj.p, want, obj.size);
+
+	pmalloc_test_expect_locked(test, &obj);
+	pmalloc_test_expect_bytes(test, obj.p, want, obj.size);
+}
+
+static void wr_memcpy_updates_protected_object(struct kunit *test)
+{
+	pmalloc_test_wr_update(test, false);
+}
+
+static void wr_memset_updates_protected_object(struct kunit *test)
+{
+	pmalloc_test_wr_update(test, true);
+}
+
+/* Before protect, the write lands in place and the pages stay writable. */
+static void wr_before_protect_writes_in_place(struct kunit *test)
+{
+	struct pmalloc_test_obj obj, next;
+	struct pmalloc_pool *pool;
+
+	pmalloc_test_need_builtin(test);
+
+	pool = pmalloc_test_wr_pool(test, 0);
+	obj = pmalloc_test_new_obj(test, pool, 200, 1);
+	next = obj;
+	next.seed = 2;
+	next.p = kunit_kmalloc(test, next.size, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, next.p);
+	pmalloc_test_fill(&next);
+
+	KUNIT_EXPECT_EQ(test, pmalloc_wr_memcpy(obj.p, next.p, obj.size), 0);
+	obj.seed = 2;
+	pmalloc_test_expect_intact(test, &obj);
+	pmalloc_test_expect_writable(test, &obj);
+}
+
+/* Scalars of several sizes, assigned after protect. */
+struct pmalloc_test_scalars {
+	u8 byte;
+	u16 half;
+	u32 word;
+	u64 quad;
+	unsigned long ulong;
+};
+
+static void wr_assign_sets_scalars(struct kunit *test)
+{
+	struct pmalloc_test_obj obj = { .size = sizeof(struct pmalloc_test_scalars) };
+	struct pmalloc_test_scalars *s;
+	struct pmalloc_pool *pool;
+
+	pmalloc_test_need_builtin(test);
+
+	pool = pmalloc_test_wr_pool(test, 0);
+	s = pzalloc(pool, sizeof(*s));
+	KUNIT_ASSERT_NOT_NULL(test, s);
+	pmalloc_test_protect(test, pool);
+
+	KUNIT_EXPECT_EQ(test, pmalloc_wr_assign(s->byte, 0x5a), 0);
+	KUNIT_EXPECT_EQ(test, pmalloc_wr_assign(s->half, 0xbeef), 0);
+	KUNIT_EXPECT_EQ(test, pmalloc_wr_assign(s->word, 0xdeadbeef), 0);
+	KUNIT_EXPECT_EQ(test, pmalloc_wr_assign(s->quad, 0x0123456789abcdefULL), 0);
+	KUNIT_EXPECT_EQ(test, pmalloc_wr_assign(s->ulong, ULONG_MAX), 0);
+	KUNIT_EXPECT_EQ(test, s->byte, 0x5a);
+	KUNIT_EXPECT_EQ(test, s->half, 0xbeef);
+	KUNIT_EXPECT_EQ(test, s->word, 0xdeadbeef);
+	KUNIT_EXPECT_EQ(test, s->quad, 0x0123456789abcdefULL);
+	KUNIT_EXPECT_EQ(test, s->ulong, ULONG_MAX);
+
+	obj.p = (u8 *)s;
+	pmalloc_test_expect_locked(test, &obj);
+}
+
+/*
+ * Try every write-rare call on the @n bytes at @dst, each of which must be
+ * refused with @err; return how many were not.
+ */
+static unsigned int pmalloc_test_wr_refused(u8 *dst, size_t n, int err)
+{
+	static const u8 src[16];
+	unsigned int bad = 0;
+
+	bad += pmalloc_wr_memcpy(dst, src, n) != err;
+	bad += pmalloc_wr_memset(dst, 0, n) != err;
+	if (n == sizeof(void *))
+		bad += pmalloc_wr_ptr_release(dst, NULL) != err;
+	return bad;
+}
+
+static void wr_plain_pool_is_refused(struct kunit *test)
+{
+	struct pmalloc_test_obj open, locked;
+	struct pmalloc_pool *pool;
+	u64 *slot;
+
+	pool = pmalloc_test_pool(test, 0, PMALLOC_ALIGN_DEFAULT);
+	locked = pmalloc_test_new_obj(test, pool, 64, 1);
+	pmalloc_test_protect(test, pool);
+	open = pmalloc_test_new_obj(test, pool, 64, 2);
+
+	KUNIT_EXPECT_EQ(test, pmalloc_test_wr_refused(locked.p, 8, -EPERM), 0);
+	KUNIT_EXPECT_EQ(test, pmalloc_test_wr_refused(open.p, 8, -EPERM), 0);
+	slot = (u64 *)locked.p;
+	KUNIT_EXPECT_EQ(test, pmalloc_wr_assign(*slot, 0), -EPERM);
+	pmalloc_test_expect_intact(test, &locked);
+	pmalloc_test_expect_intact(test, &open);
+}
+
+static void wr_non_pmalloc_address_is_refused(struct kunit *test)
+{
+	struct pmalloc_test_obj heap = { .size = 64, .seed = 1 };
+	struct pmalloc_test_obj vmem = { .size = 64, .seed = 2 };
+	struct pmalloc_test_obj stack = { .size = 16, .seed = 3 };
+	u8 on_stack[16];
+
+	heap.p = kunit_kmalloc(test, heap.size, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, heap.p);
+	vmem.p = vmalloc(vmem.size);
+	KUNIT_ASSERT_NOT_NULL(test, vmem.p);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, pmalloc_test_vfree,
+							vmem.p), 0);
+	stack.p = on_stack;
+	pmalloc_test_fill(&heap);
+	pmalloc_test_fill(&vmem);
+	pmalloc_test_fill(&stack);
+
+	KUNIT_EXPECT_EQ(test, pmalloc_test_wr_refused(heap.p, 8, -EINVAL), 0);
+	KUNIT_EXPECT_EQ(test, pmalloc_test_wr_refused(vmem.p, 8, -EINVAL), 0);
+	KUNIT_EXPECT_EQ(test, pmalloc_test_wr_refused(stack.p, 8, -EINVAL), 0);
+	KUNIT_EXPECT_EQ(test, pmalloc_test_wr_refused(NULL, 8, -EINVAL), 0);
+	KUNIT_EXPECT_TRUE(test, pmalloc_test_match(&heap, heap.p, 0, heap.size));
+	KUNIT_EXPECT_TRUE(test, pmalloc_test_match(&vmem, vmem.p, 0, vmem.size));
+	KUNIT_EXPECT_TRUE(test, pmalloc_test_match(&stack, stack.p, 0,
+						   stack.size));
+}
+
+/* A range that covers either edge of the area is refused, in full. */
+static void wr_range_straddling_area_edge_is_refused(struct kunit *test)
+{
+	struct pmalloc_test_obj obj;
+	struct pmalloc_pool *pool;
+	u8 *end;
+
+	pool = pmalloc_test_wr_pool(test, PAGE_SIZE);
+	obj = pmalloc_test_new_obj(test, pool, PAGE_SIZE, 1);
+	KUNIT_ASSERT_TRUE(test, PAGE_ALIGNED(obj.p));
+	pmalloc_test_protect(test, pool);
+	end = obj.p + obj.size;
+
+	KUNIT_EXPECT_EQ(test, pmalloc_test_wr_refused(end - 4, 8, -EINVAL), 0);
+	KUNIT_EXPECT_EQ(test, pmalloc_test_wr_refused(end - 1, 2, -EINVAL), 0);
+	KUNIT_EXPECT_EQ(test, pmalloc_test_wr_refused(obj.p - 4, 8, -EINVAL), 0);
+	KUNIT_EXPECT_EQ(test, pmalloc_test_wr_refused(obj.p - 1, 2, -EINVAL), 0);
+	KUNIT_EXPECT_EQ(test, pmalloc_test_wr_refused(obj.p, obj.size + 1,
+						      -EINVAL), 0);
+	pmalloc_test_expect_intact(test, &obj);
+}
+
+static void wr_zero_length_is_refused(struct kunit *test)
+{
+	struct pmalloc_test_obj obj;
+	struct pmalloc_pool *pool;
+
+	pool = pmalloc_test_wr_pool(test, 0);
+	obj = pmalloc_test_new_obj(test, pool, 64, 1);
+	KUNIT_EXPECT_EQ(test, pmalloc_test_wr_refused(obj.p, 0, -EINVAL), 0);
+	pmalloc_test_protect(test, pool);
+	KUNIT_EXPECT_EQ(test, pmalloc_test_wr_refused(obj.p, 0, -EINVAL), 0);
+	pmalloc_test_expect_intact(test, &obj);
+}
+
+static void wr_misaligned_pointer_is_refused(struct kunit *test)
+{
+	struct pmalloc_test_obj obj;
+	struct pmalloc_pool *pool;
+	unsigned int i;
+
+	pool = pmalloc_test_wr_pool(test, 0);
+	obj = pmalloc_test_new_obj(test, pool, 64, 1);
+	pmalloc_test_protect(test, pool);
+	for (i = 1; i < sizeof(void *); i++)
+		KUNIT_EXPECT_EQ_MSG(test,
+				    pmalloc_wr_ptr_release(obj.p + i, obj.p),
+				    -EINVAL, "slot misaligned by %u", i);
+	pmalloc_test_expect_intact(test, &obj);
+}
+
+/*
+ * Refused write-rare calls print nothing either.  The case prints one line
+ * of its own inside the watch, so a watch that sees nothing fails as well.
+ */
+static void wr_refused_calls_print_nothing(struct kunit *test)
+{
+	struct pmalloc_test_obj plain, wr;
+	struct pmalloc_pool *pool;
+	unsigned int bad;
+	u8 on_stack[8];
+
+	if (!pmalloc_test_console.registered)
+		kunit_skip(test, "needs CONFIG_TRACEPOINTS to watch the console");
+
+	pool = pmalloc_test_pool(test, 0, PMALLOC_ALIGN_DEFAULT);
+	plain = pmalloc_test_new_obj(test, pool, 64, 1);
+	pool = pmalloc_test_wr_pool(test, PAGE_SIZE);
+	wr = pmalloc_test_new_obj(test, pool, PAGE_SIZE, 2);
+	pmalloc_test_protect(test, pool);
+
+	atomic_set(&pmalloc_test_console.lines, 0);
+	WRITE_ONCE(pmalloc_test_console.task, current);
+	kunit_info(test, "refused write-rare calls follow; nothing more may be printed\n");
+	bad = pmalloc_test_wr_refused(plain.p, 8, -EPERM);
+	bad += pmalloc_test_wr_refused(on_stack, 8, -EINVAL);
+	bad += pmalloc_test_wr_refused(wr.p + wr.size - 4, 8, -EINVAL);
+	bad += pmalloc_test_wr_refused(wr.p, 0, -EINVAL);
+	bad += pmalloc_wr_ptr_release(wr.p + 1, NULL) != -EINVAL;
+	WRITE_ONCE(pmalloc_test_console.task, NULL);
+
+	KUNIT_EXPECT_EQ(test, bad, 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&pmalloc_test_console.lines), 1);
+}
+
+/* What the RCU case publishes: objects that know their own address. */
+struct pmalloc_test_node {
+	const struct pmalloc_test_node *self;
+	unsigned long check;
+};
+
+#define PMALLOC_TEST_NODE_CHECK	0x9e3779b97f4a7c15UL
+#define PMALLOC_TEST_PUBLISHES	2000
+
+struct pmalloc_test_rcu {
+	struct pmalloc_test_node __rcu **slot;
+	struct pmalloc_test_node *nodes[2];
+	struct completion started;
+	struct completion reader_done;
+	struct completion writer_done;
+	atomic_long_t reads;
+	bool stop;
+	unsigned int published;
+	int err;
+	unsigned long torn;
+	unsigned long bad_node;
+	unsigned int seen;	/* bit 0: NULL, bits 1 and 2: the nodes */
+};
+
+static int pmalloc_test_reader_fn(void *data)
+{
+	struct pmalloc_test_rcu *r = data;
+	const struct pmalloc_test_node *node;
+	unsigned int i;
+
+	complete(&r->started);
+	while (!READ_ONCE(r->stop)) {
+		rcu_read_lock();
+		node = rcu_dereference(*r->slot);
+		if (!node) {
+			r->seen |= BIT(0);
+		} else if (node == r->nodes[0] || node == r->nodes[1]) {
+			i = node == r->nodes[1];
+			r->seen |= BIT(1 + i);
+			if (READ_ONCE(node->self) != node ||
+			    READ_ONCE(node->check) != PMALLOC_TEST_NODE_CHECK)
+				r->bad_node++;
+		} else {
+			r->torn++;
+		}
+		rcu_read_unlock();
+		atomic_long_inc(&r->reads);
+		cond_resched();
+	}
+	kthread_complete_and_exit(&r->reader_done, 0);
+}
+
+static int pmalloc_test_writer_fn(void *data)
+{
+	struct pmalloc_test_rcu *r = data;
+	struct pmalloc_test_node *next;
+	unsigned long timeout;
+	unsigned int i;
+	long reads;
+
+	wait_for_completion(&r->started);
+	for (i = 0; i < PMALLOC_TEST_PUBLISHES; i++) {
+		next = i % 2 ? NULL : r->nodes[i / 2 % 2];
+		r->err = pmalloc_wr_rcu_assign_pointer(*r->slot, next);
+		if (r->err)
+			break;
+		/* Give the reader time to see each value, briefly. */
+		reads = atomic_long_read(&r->reads);
+		timeout = jiffies + msecs_to_jiffies(10);
+		while (atomic_long_read(&r->reads) < reads + 2 &&
+		       time_before(jiffies, timeout))
+			cond_resched();
+	}
+	r->published = i;
+	WRITE_ONCE(r->stop, true);
+	kthread_complete_and_exit(&r->writer_done, 0);
+}
+
+/*
+ * A reader thread follows a pointer in protected memory while a writer
+ * thread, on another CPU, switches it between two nodes and NULL, which
+ * differs from both in every byte: a store made in pieces would show as
+ * a value that is none of them.  A tear is caught only if a read lands in
+ * the middle of a store, so a pass is evidence, not proof.
+ */
+static void wr_rcu_pointer_is_never_seen_torn(struct kunit *test)
+{
+	struct pmalloc_test_node __rcu **slot;
+	struct pmalloc_test_obj obj = { .size = sizeof(*slot) };
+	struct task_struct *reader, *writer;
+	struct pmalloc_test_node *node;
+	struct pmalloc_test_rcu *r;
+	struct pmalloc_pool *pool;
+	unsigned int i, cpu;
+
+	pmalloc_test_need_builtin(test);
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs two CPUs to read while the other writes");
+
+	r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	pool = pmalloc_test_wr_pool(test, 0);
+	slot = pzalloc(pool, sizeof(*slot));
+	KUNIT_ASSERT_NOT_NULL(test, slot);
+	for (i = 0; i < 2; i++) {
+		node = pmalloc(pool, sizeof(*node));
+		KUNIT_ASSERT_NOT_NULL(test, node);
+		node->self = node;
+		node->check = PMALLOC_TEST_NODE_CHECK;
+		r->nodes[i] = node;
+	}
+	pmalloc_test_protect(test, pool);
+
+	r->slot = slot;
+	init_completion(&r->started);
+	init_completion(&r->reader_done);
+	init_completion(&r->writer_done);
+	reader = kthread_create(pmalloc_test_reader_fn, r, "pmalloc_test_rd");
+	writer = kthread_create(pmalloc_test_writer_fn, r, "pmalloc_test_wr");
+	if (IS_ERR(reader) || IS_ERR(writer)) {
+		if (!IS_ERR(reader))
+			kthread_stop(reader);
+		if (!IS_ERR(writer))
+			kthread_stop(writer);
+		KUNIT_FAIL(test, "could not create the reader and the writer");
+		return;
+	}
+	/* On two different CPUs, so that they really run at the same time. */
+	cpu = cpumask_first(cpu_online_mask);
+	kthread_bind(reader, cpu);
+	kthread_bind(writer, cpumask_next(cpu, cpu_online_mask));
+	wake_up_process(reader);
+	wake_up_process(writer);
+	wait_for_completion(&r->writer_done);
+	wait_for_completion(&r->reader_done);
+
+	KUNIT_EXPECT_EQ(test, r->err, 0);
+	KUNIT_EXPECT_EQ(test, r->published, PMALLOC_TEST_PUBLISHES);
+	KUNIT_EXPECT_EQ(test, r->torn, 0);
+	KUNIT_EXPECT_EQ(test, r->bad_node, 0);
+	KUNIT_EXPECT_EQ_MSG(test, r->seen, 7U,
+			    "the reader saw only some values (mask %x) in %ld reads",
+			    r->seen, atomic_long_read(&r->reads));
+	KUNIT_EXPECT_NULL(test, rcu_access_pointer(*slot));
+
+	obj.p = (u8 *)slot;
+	pmalloc_test_expect_locked(test, &obj);
+}
+
 static int pmalloc_test_suite_init(struct kunit_suite *suite)
 {
 	pmalloc_test_console.registered =
@@ -1438,6 +1925,19 @@ static struct kunit_case pmalloc_test_cases[] = {
 	KUNIT_CASE(destroy_restores_direct_map),
 	KUNIT_CASE_SLOW(pool_cycles_do_not_leak),
 	KUNIT_CASE(two_threads_share_a_pool),
+	KUNIT_CASE_PARAM(wr_memcpy_updates_protected_object,
+			 pmalloc_test_wr_range_gen_params),
+	KUNIT_CASE_PARAM(wr_memset_updates_protected_object,
+			 pmalloc_test_wr_range_gen_params),
+	KUNIT_CASE(wr_before_protect_writes_in_place),
+	KUNIT_CASE(wr_assign_sets_scalars),
+	KUNIT_CASE(wr_plain_pool_is_refused),
+	KUNIT_CASE(wr_non_pmalloc_address_is_refused),
+	KUNIT_CASE(wr_range_straddling_area_edge_is_refused),
+	KUNIT_CASE(wr_zero_length_is_refused),
+	KUNIT_CASE(wr_misaligned_pointer_is_refused),
+	KUNIT_CASE(wr_refused_calls_print_nothing),
+	KUNIT_CASE(wr_rcu_pointer_is_never_seen_torn),
 	{}
 };
 
