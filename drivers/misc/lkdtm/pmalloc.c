@@ -21,6 +21,8 @@
 static DEFINE_MUTEX(lkdtm_pmalloc_lock);
 static struct pmalloc_pool *lkdtm_pool;
 static u64 *lkdtm_protected;
+static struct pmalloc_pool *lkdtm_wr_pool;
+static u64 *lkdtm_wr_protected;
 
 /* The protected object, created and protected on first use. */
 static u64 *lkdtm_pmalloc_target(void)
@@ -193,6 +195,43 @@ out_destroy:
 	pmalloc_destroy_pool(pool);
 }
 
+/*
+ * A protected object of a write-rare pool, given its value through
+ * pmalloc_wr_memcpy() after protect, then stored to directly: write-rare
+ * opens no other way in, so the store must fault as in a plain pool.
+ */
+static void lkdtm_PMALLOC_WR_WRITE(void)
+{
+	u64 canary = PMALLOC_CANARY;
+	u64 *p = NULL;
+	int ret;
+
+	mutex_lock(&lkdtm_pmalloc_lock);
+	if (!lkdtm_wr_pool) {
+		lkdtm_wr_pool = pmalloc_create_wr_pool(0, PMALLOC_ALIGN_DEFAULT);
+		lkdtm_wr_protected = pzalloc(lkdtm_wr_pool, sizeof(u64));
+		ret = pmalloc_protect_pool(lkdtm_wr_pool);
+		if (lkdtm_wr_protected && !ret)
+			ret = pmalloc_wr_memcpy(lkdtm_wr_protected, &canary,
+						sizeof(canary));
+		if (!lkdtm_wr_protected || ret) {
+			pmalloc_destroy_pool(lkdtm_wr_pool);
+			lkdtm_wr_pool = NULL;
+			lkdtm_wr_protected = NULL;
+		}
+	}
+	p = lkdtm_wr_protected;
+	mutex_unlock(&lkdtm_pmalloc_lock);
+	if (!p || *p != PMALLOC_CANARY) {
+		pr_err("FAIL: could not set up a write-rare pmalloc object\n");
+		return;
+	}
+
+	pr_info("attempting bad write to a write-rare pmalloc object at %p\n", p);
+	WRITE_ONCE(*p, 0);
+	pr_err("FAIL: survived bad write to a write-rare pmalloc object\n");
+}
+
 /* Not a crash: reports whether any earlier write reached the object. */
 static void lkdtm_PMALLOC_CHECK(void)
 {
@@ -204,11 +243,15 @@ static void lkdtm_PMALLOC_CHECK(void)
 		pr_info("ok: protected pmalloc object unchanged\n");
 	else
 		pr_err("FAIL: protected pmalloc object changed to %llx\n", *p);
+	if (lkdtm_wr_protected && *lkdtm_wr_protected != PMALLOC_CANARY)
+		pr_err("FAIL: write-rare pmalloc object changed to %llx\n",
+		       *lkdtm_wr_protected);
 }
 
 void __exit lkdtm_pmalloc_exit(void)
 {
 	pmalloc_destroy_pool(lkdtm_pool);
+	pmalloc_destroy_pool(lkdtm_wr_pool);
 }
 
 static struct crashtype crashtypes[] = {
@@ -217,6 +260,7 @@ static struct crashtype crashtypes[] = {
 	CRASHTYPE(PMALLOC_USERCOPY),
 	CRASHTYPE(PMALLOC_USERCOPY_READ),
 	CRASHTYPE(PMALLOC_USERCOPY_EDGE),
+	CRASHTYPE(PMALLOC_WR_WRITE),
 	CRASHTYPE(PMALLOC_CHECK),
 };
 

@@ -19,6 +19,7 @@ WP_FAULT='supervisor write access|Unable to handle kernel write to read-only'
 # name, then the extended regular expression its report must match
 TESTS="PMALLOC_WRITE_VMALLOC $WP_FAULT
 PMALLOC_WRITE_LINEAR $WP_FAULT
+PMALLOC_WR_WRITE $WP_FAULT
 PMALLOC_USERCOPY Kernel memory overwrite attempt detected to pmalloc .protected.
 PMALLOC_USERCOPY_EDGE Kernel memory exposure attempt detected from pmalloc .area edge.
 PMALLOC_USERCOPY_READ ok: copy_to_user\\(\\) from a protected pmalloc object works"
