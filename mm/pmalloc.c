@@ -437,7 +437,9 @@ static bool pmalloc_arch_wr(enum pmalloc_wr_op op, void *dst, const void *src,
  * place; protected memory only through the architecture's private mapping,
  * never by making the pool writable in the shared page tables.  The pool's
  * lock keeps pmalloc_protect_pool() from changing the area's state under
- * the write.
+ * the write.  An area whose protection failed part-way is not marked
+ * protected but may hold read-only pages: a write there can oops, which
+ * the rst states; the owner retries the protection or destroys the pool.
  */
 static int pmalloc_wr(void *dst, const void *src, size_t n,
 		      enum pmalloc_wr_op op)
