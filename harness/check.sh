@@ -23,6 +23,9 @@ H=$ROOT/harness
 rm -rf "$RESULTS"
 mkdir -p "$RESULTS"
 
+# PMALLOC_PROTECT says what each boot must show: protection working, or
+# refused as documented.
+export PMALLOC_PROTECT=works
 step gates "$H/gates.sh" source
 "$H/kunit.sh" run
 step gates "$H/gates.sh" objects
