@@ -11,6 +11,9 @@
 #   kselftest.sh run        the pmalloc kselftest, LKDTM's real faults
 #   kselftest.sh self-test  the same kselftest with protection switched off
 #                           by the test-only knob, where it must fail
+# and then, for each architecture PMALLOC_ARCHES names: for i386 the KUnit
+# suite, for arm64 the KUnit suite and the kselftest, once with
+# rodata=full (protection works) and once with rodata=on (refused).
 # Every result lands in work/results/; the run ends with the line
 # "pmalloc: N passed, N failed[, N skipped]" counting all of them, and
 # exits non-zero when one failed or none passed.
@@ -23,11 +26,38 @@ H=$ROOT/harness
 rm -rf "$RESULTS"
 mkdir -p "$RESULTS"
 
+# PMALLOC_PROTECT says what each boot must show: protection working, or
+# refused as documented.
+export PMALLOC_PROTECT=works
 step gates "$H/gates.sh" source
 "$H/kunit.sh" run
 step gates "$H/gates.sh" objects
 step kselftest "$H/kselftest.sh" run
 step self-test "$H/kselftest.sh" self-test
+
+# The other architectures, as PMALLOC_ARCHES lists them (none unless set):
+# each costs a cold kernel build of its own, see the README.
+for arch in ${PMALLOC_ARCHES:-}; do
+	case $arch in
+	i386)
+		# The suite within the small 32-bit vmalloc range.  highmem=0
+		# keeps every page in lowmem, where it has an alias to check.
+		PMALLOC_ARCH=i386 "$H/kunit.sh" run highmem=0
+		;;
+	arm64)
+		# Both rodata modes, one build.
+		PMALLOC_ARCH=arm64 "$H/kunit.sh" run rodata=full
+		PMALLOC_ARCH=arm64 PMALLOC_PROTECT=refused \
+			"$H/kunit.sh" boot rodata=on
+		PMALLOC_ARCH=arm64 \
+			step kselftest "$H/kselftest.sh" run rodata=full
+		PMALLOC_ARCH=arm64 PMALLOC_PROTECT=refused \
+			step kselftest "$H/kselftest.sh" run rodata=on
+		;;
+	x86_64) ;;
+	*) die "PMALLOC_ARCHES: unknown architecture $arch" ;;
+	esac
+done
 
 say "kernel $(kernel_version)${PMALLOC_START:+, $(($(date +%s) - PMALLOC_START))s in all}"
 read -r pass fail skip < <(awk '

@@ -9,17 +9,19 @@
 # the ACPI namespace, which this minimal configuration (no PCI) cannot
 # load: "poweroff -f" only halts the CPU and leaves QEMU to its timeout.
 #
-# Needs: qemu-system-x86_64, /bin/busybox (busybox-static), cpio.
+# Needs: qemu-system-x86_64, /bin/busybox (busybox-static), cpio.  For
+# another guest, lib.sh sets QEMU and QEMU_MACHINE, and BUSYBOX names a
+# static busybox built for it (deps.sh unpacks Debian's for arm64).
 
 # guest_stage DIR: a fresh initramfs tree in DIR holding busybox and /init.
 # The caller adds /main and whatever it runs.
 guest_stage() {
-	local dir=$1
+	local dir=$1 busybox=${BUSYBOX:-/bin/busybox}
 
-	[ -x /bin/busybox ] || die "/bin/busybox missing (package busybox-static)"
+	[ -x "$busybox" ] || die "$busybox missing (package busybox-static)"
 	rm -rf "$dir"
 	mkdir -p "$dir/bin" "$dir/dev" "$dir/proc" "$dir/sys" "$dir/tmp"
-	cp /bin/busybox "$dir/bin/busybox"
+	cp "$busybox" "$dir/bin/busybox"
 	# The kernel opens /dev/console before it runs /init.  Without root
 	# there is no node; /init then opens the console from devtmpfs.
 	if [ "$(id -u)" -eq 0 ]; then
@@ -55,14 +57,17 @@ guest_cpio() {
 # without carriage returns and return QEMU's status (124: timed out).
 guest_boot() {
 	local log=$1 timeout=$2 kernel=$3 cpio=$4 cmdline=$5 rc=0
+	local emu=${QEMU:-qemu-system-x86_64}
 	shift 5
-	local qemu=(timeout "$timeout" qemu-system-x86_64 -nodefaults
+	local qemu=(timeout "$timeout" "$emu" -nodefaults
 		    -no-reboot -nographic -serial stdio -m 512 "$@")
 
-	command -v qemu-system-x86_64 >/dev/null ||
-		die "qemu-system-x86_64 missing"
-	# qboot starts faster than SeaBIOS and sends no escape codes.
-	if [ -f /usr/share/qemu/qboot.rom ]; then
+	command -v "$emu" >/dev/null || die "$emu missing"
+	if [ -n "${QEMU_MACHINE+set}" ]; then
+		# shellcheck disable=SC2206
+		qemu+=($QEMU_MACHINE)
+	elif [ -f /usr/share/qemu/qboot.rom ]; then
+		# qboot starts faster than SeaBIOS and sends no escape codes.
 		qemu+=(-bios qboot.rom)
 	fi
 	qemu+=(-kernel "$kernel" -initrd "$cpio" -append "$cmdline")

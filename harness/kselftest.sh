@@ -1,42 +1,55 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# kselftest.sh run|self-test: boot the kernel kunit.sh built, with a busybox
-# initramfs holding the pmalloc kselftest as the series delivers it
-# (tools/testing/selftests/pmalloc/ in work/linux), and read the KTAP it
-# prints on the console.  The kernel runs with panic_on_oops=0, because
-# every passing case oopses the task that made the write.
+# kselftest.sh run|self-test [KERNEL-ARG...]: boot the kernel kunit.sh
+# built for PMALLOC_ARCH (x86_64 unless set), with the KERNEL-ARGs and a
+# busybox initramfs holding the pmalloc kselftest as the series delivers
+# it (tools/testing/selftests/pmalloc/ in work/linux), and read the KTAP
+# it prints on the console.  The kernel runs with panic_on_oops=0,
+# because every passing case oopses the task that made the write.
 #
 #   run        Every case must pass.  Each "ok N" or "not ok N" counts as
 #              one result; a missing plan, fewer or more results than
 #              planned, or a guest that never finished adds a failure.
+#              With PMALLOC_PROTECT=works, one more result says that no
+#              case was skipped and the kernel never said pools cannot be
+#              protected.  With PMALLOC_PROTECT=refused, that result says
+#              instead that the kernel said so once, and that every case
+#              but PMALLOC_USERCOPY_EDGE (which needs no protection) was
+#              skipped because LKDTM saw the refusal.
 #   self-test  The same boot with pmalloc.test_skip_protect=1, which makes
 #              protect skip set_memory_ro().  The kselftest must run to
 #              its end and fail the plain stores and PMALLOC_CHECK; that
 #              counts as one passed result, anything else as one failure.
 #
-# Results are printed, and recorded in $RESULTS/kselftest or
-# $RESULTS/self-test, one "PASS|FAIL|SKIP label" line each, for check.sh
-# to count.  The raw console stays in work/kselftest/MODE/console.log.
+# Results are printed, and recorded in $RESULTS/kselftest[-RUN] or
+# $RESULTS/self-test[-RUN], one "PASS|FAIL|SKIP RUN: label" line each, for
+# check.sh to count; RUN is the architecture and the KERNEL-ARGs.  The raw
+# console stays in work/kselftest/MODE[-RUN]/console.log (no -RUN for
+# x86_64 without arguments).
 
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/guest.sh"
 take_lock
 
-mode=${1:?usage: kselftest.sh run|self-test}
+mode=${1:?usage: kselftest.sh run|self-test [KERNEL-ARG...]}
+shift
+run=$TARGET_ARCH${*:+ $*}
+suffix=
+[ "$run" = x86_64 ] || suffix=-${run// /-}
 TEST=pmalloc_lkdtm.sh
 SRC=$TREE/tools/testing/selftests/pmalloc/$TEST
-KERNEL=$BUILD/arch/x86/boot/bzImage
+# Emulated arm64 takes about a minute; the timeout only stops a hung guest.
 TIMEOUT=300
-CMDLINE="console=ttyS0 panic=-1 panic_on_oops=0 kunit.enable=0"
+CMDLINE="console=$CONSOLE panic=-1 panic_on_oops=0 kunit.enable=0${*:+ $*}"
 
 case $mode in
 run)
-	record=$RESULTS/kselftest
+	record=$RESULTS/kselftest$suffix
 	;;
 self-test)
-	record=$RESULTS/self-test
+	record=$RESULTS/self-test$suffix
 	CMDLINE="$CMDLINE pmalloc.test_skip_protect=1"
 	;;
 *)
@@ -47,7 +60,7 @@ esac
 [ -f "$KERNEL" ] || die "no kernel at $KERNEL; build it first"
 [ -f "$SRC" ] || die "no $SRC: is the selftest patch in the series?"
 
-OUT=$WORK/kselftest/$mode
+OUT=$WORK/kselftest/$mode$suffix
 STAGE=$OUT/initramfs
 CPIO=$OUT/initramfs.cpio
 LOG=$OUT/console.log
@@ -77,11 +90,12 @@ guest_boot "$LOG" "$TIMEOUT" "$KERNEL" "$CPIO" "$CMDLINE" \
 say "QEMU exited with $rc after $((SECONDS - t0))s; console: $LOG"
 [ "$rc" -ne 124 ] || say "QEMU timed out after ${TIMEOUT}s"
 
-python3 - "$mode" "$LOG" "$record" "${TEST%.sh}" <<'PY'
+python3 - "$mode" "$LOG" "$record" "${TEST%.sh}" "$run" \
+	"${PMALLOC_PROTECT:-}" <<'PY'
 import re
 import sys
 
-mode, log, record, test = sys.argv[1:]
+mode, log, record, test, run, protect = sys.argv[1:]
 lines = open(log, errors="replace").read().splitlines()
 
 # The guest's clean copy of the KTAP, and the test's exit status if the
@@ -133,8 +147,8 @@ if status and cases and all(c[2] != "FAIL" for c in cases):
 out = open(record, "w")
 
 def result(verdict, label, word, detail=""):
-    print(f"  {label} {word}" + (f": {detail}" if detail else ""))
-    out.write(f"{verdict} {label}\n")
+    print(f"  {run}: {label} {word}" + (f": {detail}" if detail else ""))
+    out.write(f"{verdict} {run}: {label}\n")
 
 if mode == "run":
     words = {"PASS": "ok", "FAIL": "not ok", "SKIP": "skipped"}
@@ -142,6 +156,32 @@ if mode == "run":
         result(verdict, f"kselftest {test}: {name}", words[verdict], reason)
     if problems:
         result("FAIL", f"kselftest {test}: KTAP", "not ok", "; ".join(problems))
+
+    # What pmalloc prints at boot when it will refuse to protect, and the
+    # one case that needs no protected object.
+    boot = sum("pools cannot be protected" in line for line in lines)
+    skipped = [c[1] for c in cases if c[2] == "SKIP"]
+    refused = [c[1] for c in cases
+               if c[2] == "SKIP" and "pmalloc_protect_pool() refused" in c[3]]
+    unprotected = ["PMALLOC_USERCOPY_EDGE"]
+    bad = []
+    if protect == "works":
+        if skipped:
+            bad.append("skipped: " + ", ".join(skipped))
+        if boot:
+            bad.append("the kernel said pools cannot be protected")
+        label = f"kselftest {test}: protection works, as documented"
+    elif protect == "refused":
+        want = [c[1] for c in cases if c[1] not in unprotected]
+        if boot != 1:
+            bad.append(f"pmalloc's boot line seen {boot} times, not once")
+        if not want or refused != want:
+            bad.append("not skipped for the refusal: " +
+                       ", ".join(n for n in want if n not in refused))
+        label = f"kselftest {test}: protection refused, as documented"
+    if protect:
+        result("FAIL" if bad or problems else "PASS", label,
+               "not ok" if bad or problems else "ok", "; ".join(bad))
     sys.exit(0)
 
 # The self-test: with nothing read-only, the plain stores must land and

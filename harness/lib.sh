@@ -7,12 +7,50 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WORK=$ROOT/work
 TREE=$WORK/linux
 SERIES_OUT=$WORK/series
-BUILD=$WORK/build-x86_64
+# The architecture a script builds or boots: PMALLOC_ARCH, x86_64 unless
+# set.  Each has its own O= folder, so switching costs no rebuild.
+TARGET_ARCH=${PMALLOC_ARCH:-x86_64}
+BUILD=$WORK/build-$TARGET_ARCH
 # One file per kind of test, one "PASS|FAIL|SKIP label" line per result.
 RESULTS=$WORK/results
 TARBALL=/usr/src/linux-source-6.12.tar.xz
 
 export LC_ALL=C
+
+# What booting TARGET_ARCH takes, beyond kunit.py's own qemu_configs:
+#   KERNEL        the image kunit.py builds and QEMU boots
+#   QEMU          the system emulator, from Debian's qemu-system-* package
+#   CONSOLE       the serial console the kernel writes to
+#   CROSS         the prefix of Debian's cross compiler, empty for none
+#   BUSYBOX       a static busybox the guest can run, for its initramfs
+#   QEMU_MACHINE  the board, firmware and CPU.  For arm64 that is a
+#                 Cortex-A57: kunit.py's "max" CPU has pointer
+#                 authentication, SVE and the rest, each slower under TCG
+#                 and none of them used by pmalloc.
+case $TARGET_ARCH in
+x86_64|i386)
+	KERNEL=$BUILD/arch/x86/boot/bzImage
+	QEMU=qemu-system-$TARGET_ARCH
+	CONSOLE=ttyS0
+	CROSS=
+	BUSYBOX=/bin/busybox
+	# qboot starts faster than SeaBIOS and sends no escape codes.
+	QEMU_MACHINE="-bios qboot.rom"
+	;;
+arm64)
+	KERNEL=$BUILD/arch/arm64/boot/Image.gz
+	QEMU=qemu-system-aarch64
+	CONSOLE=ttyAMA0
+	CROSS=aarch64-linux-gnu-
+	BUSYBOX=$WORK/busybox-arm64/bin/busybox
+	QEMU_MACHINE="-machine virt -cpu cortex-a57"
+	;;
+*)
+	printf 'error: PMALLOC_ARCH=%s: not x86_64, i386 or arm64\n' \
+		"$TARGET_ARCH" >&2
+	exit 1
+	;;
+esac
 
 say() {
 	printf '%s\n' "$*"
@@ -53,13 +91,20 @@ kernel_version() {
 	make -s -C "${1:-$TREE}" kernelversion
 }
 
-# qemu_accel KERNEL: print "-enable-kvm" if KVM really runs a guest here,
-# nothing otherwise.  /dev/kvm alone is not proof: nested setups exist that
-# open it but never get a guest past the decompressor.  So the CPU must
-# advertise vmx or svm and KERNEL must reach its root mount panic within
-# 30 seconds.  The verdict is kept in work/kvm.
+# qemu_accel KERNEL: print "-enable-kvm" if KVM really runs an x86 guest
+# here, nothing otherwise (and always nothing for arm64).  /dev/kvm alone
+# is not proof: nested setups exist that open it but never get a guest
+# past the decompressor.  So the CPU must advertise vmx or svm and KERNEL
+# must reach its root mount panic within 30 seconds.  The verdict is kept
+# in work/kvm.
 qemu_accel() {
 	local verdict=no
+
+	# The probe runs x86 guests only; other guests are emulated.
+	case $TARGET_ARCH in
+	x86_64|i386) ;;
+	*) return 0 ;;
+	esac
 	if [ -f "$WORK/kvm" ]; then
 		verdict=$(cat "$WORK/kvm")
 	else

@@ -117,14 +117,18 @@ static struct pmalloc_pool *pmalloc_test_pool(struct kunit *test,
 	return pool;
 }
 
-/* Protect @pool, skipping where the architecture cannot protect at all. */
+/*
+ * Protect @pool, skipping where this kernel refuses to protect at all (see
+ * protect_locks_direct_map_or_refuses() for the refusal itself).
+ */
 static int pmalloc_test_try_protect(struct kunit *test,
 				    struct pmalloc_pool *pool)
 {
 	int ret = pmalloc_protect_pool(pool);
 
 	if (ret == -EOPNOTSUPP)
-		kunit_skip(test, "pools cannot be protected on this architecture");
+		kunit_skip(test,
+			   "protection refused (-EOPNOTSUPP): this kernel would leave the direct map writable");
 	return ret;
 }
 
@@ -176,7 +180,8 @@ static u8 *pmalloc_test_next_page(const struct pmalloc_test_obj *obj, u8 *addr)
 
 /*
  * The direct map's alias of vmalloc address @addr.  A highmem page has no
- * alias, so there is nothing to check on it.
+ * alias, so there is nothing to check on it: the checks below pass over
+ * it, and the cases about the alias itself count such pages first.
  */
 static u8 *pmalloc_test_alias(struct kunit *test, const u8 *addr)
 {
@@ -187,6 +192,45 @@ static u8 *pmalloc_test_alias(struct kunit *test, const u8 *addr)
 	base = page_address(page);
 	KUNIT_EXPECT_TRUE(test, base || IS_ENABLED(CONFIG_HIGHMEM));
 	return base ? base + offset_in_page(addr) : NULL;
+}
+
+/* Pages of @obj that have a direct-map alias; *@pages counts them all. */
+static unsigned int
+pmalloc_test_aliased_pages(const struct pmalloc_test_obj *obj,
+			   unsigned int *pages)
+{
+	unsigned int aliased = 0;
+	struct page *page;
+	u8 *addr;
+
+	for (addr = obj->p; addr < obj->p + obj->size;
+	     addr = pmalloc_test_next_page(obj, addr)) {
+		page = vmalloc_to_page(addr);
+		(*pages)++;
+		aliased += page && page_address(page);
+	}
+	return aliased;
+}
+
+/*
+ * A case about the alias proves nothing on highmem pages, so it skips
+ * when none of the @n objects has a page in lowmem, and says how many it
+ * could check otherwise.
+ */
+static void pmalloc_test_need_alias(struct kunit *test,
+				    const struct pmalloc_test_obj *objs,
+				    unsigned int n)
+{
+	unsigned int i, pages = 0, aliased = 0;
+
+	for (i = 0; i < n; i++)
+		aliased += pmalloc_test_aliased_pages(&objs[i], &pages);
+	if (!aliased)
+		kunit_skip(test, "all %u pages are highmem: no direct-map alias to test",
+			   pages);
+	if (aliased < pages)
+		kunit_info(test, "%u of %u pages are highmem, with no alias; checking the other %u\n",
+			   pages - aliased, pages, aliased);
 }
 
 /*
@@ -826,6 +870,8 @@ static void pmalloc_test_expect_protected_via(struct kunit *test,
 
 	pool = pmalloc_test_pool(test, 0, PMALLOC_ALIGN_DEFAULT);
 	objs = pmalloc_test_alloc_mixed(test, pool, 0);
+	if (maps & PMALLOC_TEST_ALIAS)
+		pmalloc_test_need_alias(test, objs, PMALLOC_TEST_NR_MIXED);
 	pmalloc_test_protect(test, pool);
 
 	for (i = 0; i < PMALLOC_TEST_NR_MIXED; i++) {
@@ -987,6 +1033,48 @@ static void protect_twice_succeeds(struct kunit *test)
 		pmalloc_test_expect_locked(test, &objs[i]);
 		pmalloc_test_expect_intact(test, &objs[i]);
 	}
+}
+
+/*
+ * What holds on every kernel: pmalloc_protect_pool() succeeds only if both
+ * mappings then refuse writes.  Where the direct map would stay writable,
+ * it fails with -EOPNOTSUPP and leaves the pool as it was: writable
+ * through both mappings, serving the next object right after the last
+ * one, and refusing again on the next call.
+ */
+static void protect_locks_direct_map_or_refuses(struct kunit *test)
+{
+	struct pmalloc_test_obj obj = { .size = PAGE_SIZE + 100 };
+	struct pmalloc_pool *pool;
+	int ret;
+
+	pmalloc_test_need_builtin(test);
+
+	pool = pmalloc_test_pool(test, 0, PMALLOC_ALIGN_DEFAULT);
+	obj.p = pmalloc(pool, obj.size);
+	KUNIT_ASSERT_NOT_NULL(test, obj.p);
+	pmalloc_test_fill(&obj);
+	pmalloc_test_need_alias(test, &obj, 1);
+
+	ret = pmalloc_protect_pool(pool);
+	if (!ret) {
+		kunit_info(test, "protect succeeded: both mappings must refuse writes\n");
+		pmalloc_test_expect_locked(test, &obj);
+		pmalloc_test_expect_intact(test, &obj);
+		KUNIT_EXPECT_EQ(test, is_pmalloc_object(obj.p, obj.size),
+				PMALLOC_PROTECTED);
+		return;
+	}
+
+	kunit_info(test, "protect refused with %d: the pool must be as it was\n",
+		   ret);
+	KUNIT_EXPECT_EQ(test, ret, -EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, is_pmalloc_object(obj.p, obj.size),
+			PMALLOC_WRITABLE);
+	pmalloc_test_expect_writable(test, &obj);
+	pmalloc_test_expect_intact(test, &obj);
+	KUNIT_EXPECT_EQ(test, pmalloc_protect_pool(pool), -EOPNOTSUPP);
+	pmalloc_test_expect_next_after(test, pool, obj.p, obj.size);
 }
 
 /*
@@ -1222,6 +1310,7 @@ static void destroy_restores_direct_map(struct kunit *test)
 	obj.p = pmalloc(pool, obj.size);
 	KUNIT_ASSERT_NOT_NULL(test, obj.p);
 	pmalloc_test_fill(&obj);
+	pmalloc_test_need_alias(test, &obj, 1);
 
 	for (i = 0; i < ARRAY_SIZE(pages); i++) {
 		pages[i] = vmalloc_to_page(obj.p + i * PAGE_SIZE);
@@ -1916,6 +2005,7 @@ static struct kunit_case pmalloc_test_cases[] = {
 	KUNIT_CASE(next_protect_locks_new_objects),
 	KUNIT_CASE(protect_empty_pool_succeeds),
 	KUNIT_CASE(protect_twice_succeeds),
+	KUNIT_CASE(protect_locks_direct_map_or_refuses),
 	KUNIT_CASE(range_outside_areas_is_outside),
 	KUNIT_CASE(range_inside_area_follows_protect_and_destroy),
 	KUNIT_CASE(range_to_last_byte_is_inside),

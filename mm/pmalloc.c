@@ -27,6 +27,7 @@
 #include <linux/list.h>
 #include <linux/maple_tree.h>
 #include <linux/mm.h>
+#include <linux/mmu_context.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/pmalloc.h>
@@ -89,14 +90,37 @@ static int pmalloc_set_ro(struct pmalloc_area *area)
 
 /*
  * set_memory_ro() on a vmalloc address must also write-protect the direct
- * map's alias of each page, or the data stays writable through it.  x86's
- * change_page_attr() follows the alias itself.  Elsewhere pmalloc refuses to
- * protect rather than give a protection with a hole in it.
+ * map's alias of each page, or the data stays writable through it.  Where
+ * it does not, pmalloc refuses to protect rather than give a protection
+ * with a hole in it.  This is all pmalloc knows about architectures:
+ *
+ * x86's change_page_attr() always follows the alias of a lowmem page
+ * (highmem pages have none).  arm64 follows it only with rodata=full, its
+ * default: the linear map is then mapped with pages, and
+ * change_memory_common() changes the alias too.  With rodata=on or off the
+ * linear map uses block mappings, which cannot be split while live, and
+ * set_direct_map_invalid_noflush() quietly does nothing, so the alias
+ * cannot be closed either.
  */
+#if defined(CONFIG_X86)
+#define PMALLOC_ALIAS_HINT	""
 static bool pmalloc_alias_follows(void)
 {
-	return IS_ENABLED(CONFIG_X86);
+	return true;
 }
+#elif defined(CONFIG_ARM64)
+#define PMALLOC_ALIAS_HINT	" unless booted with rodata=full"
+static bool pmalloc_alias_follows(void)
+{
+	return rodata_full;
+}
+#else
+#define PMALLOC_ALIAS_HINT	" on this architecture"
+static bool pmalloc_alias_follows(void)
+{
+	return false;
+}
+#endif
 
 /**
  * pmalloc_create_pool() - Create an empty pool.
@@ -255,11 +279,14 @@ EXPORT_SYMBOL_GPL(pmalloc);
  * nothing and succeeds.
  *
  * Context: Process context; may sleep.
- * Return: 0 on success; -EINVAL if @pool is NULL; -EOPNOTSUPP if this
- * architecture would leave the direct-map alias writable; or the error
- * set_memory_ro() returned.  After an error, the areas protected so far
- * stay protected, the area that failed may be partly read-only and takes
- * no new objects, and the call may be repeated to finish the job.
+ * Return: 0 on success; -EINVAL if @pool is NULL; -EOPNOTSUPP if @pool has
+ * writable areas and set_memory_ro() would leave their direct-map alias
+ * writable on this kernel (arm64 booted without rodata=full, or an
+ * architecture other than x86 and arm64), in which case the pool is left
+ * as it was; or the error set_memory_ro() returned.  After that error, the
+ * areas protected so far stay protected, the area that failed may be
+ * partly read-only and takes no new objects, and the call may be repeated
+ * to finish the job.
  */
 int pmalloc_protect_pool(struct pmalloc_pool *pool)
 {
@@ -547,7 +574,8 @@ EXPORT_SYMBOL_GPL(pmalloc_wr_ptr_release);
 static int __init pmalloc_init(void)
 {
 	if (!pmalloc_alias_follows())
-		pr_warn("set_memory_ro() leaves the direct map writable here; pools cannot be protected\n");
+		pr_warn("set_memory_ro() leaves the direct map writable%s: pools cannot be protected, pmalloc_protect_pool() fails with -EOPNOTSUPP\n",
+			PMALLOC_ALIAS_HINT);
 	if (pmalloc_skip_protect)
 		pr_warn("test_skip_protect is set: pools are NOT made read-only\n");
 	return 0;

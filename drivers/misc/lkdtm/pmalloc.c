@@ -24,12 +24,16 @@ static u64 *lkdtm_protected;
 static struct pmalloc_pool *lkdtm_wr_pool;
 static u64 *lkdtm_wr_protected;
 
-/* The protected object, created and protected on first use. */
+/*
+ * The protected object, created and protected on first use.  A kernel that
+ * refuses to protect pools at all (see pmalloc_protect_pool()) makes every
+ * test that needs it an expected failure rather than a failure.
+ */
 static u64 *lkdtm_pmalloc_target(void)
 {
 	struct pmalloc_pool *pool;
 	u64 *p = NULL;
-	int ret;
+	int ret = -ENOMEM;
 
 	mutex_lock(&lkdtm_pmalloc_lock);
 	if (lkdtm_protected)
@@ -46,9 +50,7 @@ static u64 *lkdtm_pmalloc_target(void)
 	*p = PMALLOC_CANARY;
 	ret = pmalloc_protect_pool(pool);
 	if (ret) {
-		pr_err("FAIL: pmalloc_protect_pool() returned %d\n", ret);
 		pmalloc_destroy_pool(pool);
-		p = NULL;
 		goto out_unlock;
 	}
 	lkdtm_pool = pool;
@@ -56,9 +58,15 @@ static u64 *lkdtm_pmalloc_target(void)
 out_unlock:
 	p = lkdtm_protected;
 	mutex_unlock(&lkdtm_pmalloc_lock);
-	if (!p)
-		pr_err("FAIL: could not set up a protected pmalloc object\n");
-	return p;
+	if (p)
+		return p;
+	if (ret == -EOPNOTSUPP)
+		pr_err("XFAIL: pmalloc_protect_pool() refused (%d): this kernel cannot protect pools\n",
+		       ret);
+	else
+		pr_err("FAIL: could not set up a protected pmalloc object (%d)\n",
+		       ret);
+	return NULL;
 }
 
 static void lkdtm_PMALLOC_WRITE_VMALLOC(void)
