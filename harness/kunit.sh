@@ -154,6 +154,10 @@ with open(record, "w") as out:
     for suite, name, status, params in cases(root, None):
         status = status if status in ("PASS", "FAIL", "SKIP") else "FAIL"
         why = reasons.get(name, "") if status == "SKIP" else ""
+        if status == "SKIP" and not why and params:
+            # Each parameter carries the reason; take it if they agree.
+            whys = {reasons.get(pname, "") for pname, _ in params}
+            why = whys.pop() if len(whys) == 1 else ""
         if status == "SKIP":
             skipped[name] = why
         result(status, f"{run}: {suite}.{name}", why)
