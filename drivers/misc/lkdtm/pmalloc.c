@@ -211,18 +211,18 @@ out_destroy:
 static void lkdtm_PMALLOC_WR_WRITE(void)
 {
 	u64 canary = PMALLOC_CANARY;
+	int protect = 0, write = 0;
 	u64 *p = NULL;
-	int ret;
 
 	mutex_lock(&lkdtm_pmalloc_lock);
 	if (!lkdtm_wr_pool) {
 		lkdtm_wr_pool = pmalloc_create_wr_pool(0, PMALLOC_ALIGN_DEFAULT);
 		lkdtm_wr_protected = pzalloc(lkdtm_wr_pool, sizeof(u64));
-		ret = pmalloc_protect_pool(lkdtm_wr_pool);
-		if (lkdtm_wr_protected && !ret)
-			ret = pmalloc_wr_memcpy(lkdtm_wr_protected, &canary,
-						sizeof(canary));
-		if (!lkdtm_wr_protected || ret) {
+		protect = pmalloc_protect_pool(lkdtm_wr_pool);
+		if (lkdtm_wr_protected && !protect)
+			write = pmalloc_wr_memcpy(lkdtm_wr_protected, &canary,
+						  sizeof(canary));
+		if (!lkdtm_wr_protected || protect || write) {
 			pmalloc_destroy_pool(lkdtm_wr_pool);
 			lkdtm_wr_pool = NULL;
 			lkdtm_wr_protected = NULL;
@@ -230,6 +230,17 @@ static void lkdtm_PMALLOC_WR_WRITE(void)
 	}
 	p = lkdtm_wr_protected;
 	mutex_unlock(&lkdtm_pmalloc_lock);
+	/* Refusals the rst documents, as lkdtm_pmalloc_target() reports them. */
+	if (protect == -EOPNOTSUPP) {
+		pr_err("XFAIL: pmalloc_protect_pool() refused (%d): this kernel cannot protect pools\n",
+		       protect);
+		return;
+	}
+	if (write == -EOPNOTSUPP) {
+		pr_err("XFAIL: pmalloc_wr_memcpy() refused (%d): this architecture has no write-rare path\n",
+		       write);
+		return;
+	}
 	if (!p || *p != PMALLOC_CANARY) {
 		pr_err("FAIL: could not set up a write-rare pmalloc object\n");
 		return;
