@@ -11,9 +11,10 @@
 #   kselftest.sh run        the pmalloc kselftest, LKDTM's real faults
 #   kselftest.sh self-test  the same kselftest with protection switched off
 #                           by the test-only knob, where it must fail
-# and then, for each architecture PMALLOC_ARCHES names: for i386 the KUnit
-# suite, for arm64 the KUnit suite and the kselftest, once with
-# rodata=full (protection works) and once with rodata=on (refused).
+# and then, for each architecture PMALLOC_ARCHES names ("i386 arm64"
+# unless set; set it empty for x86_64 alone): for i386 the KUnit suite,
+# for arm64 the KUnit suite and the kselftest, once with rodata=full
+# (protection works) and once with rodata=on (refused).
 # Every result lands in work/results/; the run ends with the line
 # "pmalloc: N passed, N failed[, N skipped]" counting all of them, and
 # exits non-zero when one failed or none passed.
@@ -35,9 +36,9 @@ step gates "$H/gates.sh" objects
 step kselftest "$H/kselftest.sh" run
 step self-test "$H/kselftest.sh" self-test
 
-# The other architectures, as PMALLOC_ARCHES lists them (none unless set):
+# The other architectures, as PMALLOC_ARCHES lists them (both unless set):
 # each costs a cold kernel build of its own, see the README.
-for arch in ${PMALLOC_ARCHES:-}; do
+for arch in ${PMALLOC_ARCHES-i386 arm64}; do
 	case $arch in
 	i386)
 		# The suite within the small 32-bit vmalloc range.  highmem=0
