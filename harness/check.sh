@@ -11,6 +11,8 @@
 #   kselftest.sh run        the pmalloc kselftest, LKDTM's real faults
 #   kselftest.sh self-test  the same kselftest with protection switched off
 #                           by the test-only knob, where it must fail
+#   gates.sh bisect         every earlier commit of the series built on its
+#                           own with the KUnit kernel's .config (no QEMU)
 # Every result lands in work/results/; the run ends with the line
 # "pmalloc: N passed, N failed[, N skipped]" counting all of them, and
 # exits non-zero when one failed or none passed.
@@ -28,6 +30,7 @@ step gates "$H/gates.sh" source
 step gates "$H/gates.sh" objects
 step kselftest "$H/kselftest.sh" run
 step self-test "$H/kselftest.sh" self-test
+step bisect "$H/gates.sh" bisect
 
 say "kernel $(kernel_version)${PMALLOC_START:+, $(($(date +%s) - PMALLOC_START))s in all}"
 read -r pass fail skip < <(awk '
