@@ -13,6 +13,8 @@
 #                           by the test-only knob, where it must fail
 #   gates.sh bisect         every earlier commit of the series built on its
 #                           own with the KUnit kernel's .config (no QEMU)
+#   gates.sh configs        tinyconfig with CONFIG_PMALLOC=y, and with it
+#                           off and its users built in (no QEMU)
 # Every result lands in work/results/; the run ends with the line
 # "pmalloc: N passed, N failed[, N skipped]" counting all of them, and
 # exits non-zero when one failed or none passed.
@@ -31,6 +33,7 @@ step gates "$H/gates.sh" objects
 step kselftest "$H/kselftest.sh" run
 step self-test "$H/kselftest.sh" self-test
 step bisect "$H/gates.sh" bisect
+step configs "$H/gates.sh" configs
 
 say "kernel $(kernel_version)${PMALLOC_START:+, $(($(date +%s) - PMALLOC_START))s in all}"
 read -r pass fail skip < <(awk '

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# gates.sh source|objects|bisect: the checks a maintainer's
+# gates.sh source|objects|bisect|configs: the checks a maintainer's
 # scripts would run on the series, each one a counted result of
 # "make check".
 #
@@ -23,6 +23,11 @@
 #            the commit does not know yet), one result per commit, newest
 #            first, in one incremental folder, work/build-bisect/x86_64,
 #            from a git worktree of work/linux in work/build-bisect/linux
+#   configs  x86_64 builds from tinyconfig plus a fragment of
+#            harness/configs/, one result each, in work/build-NAME:
+#              tiny-pmalloc     CONFIG_PMALLOC=y; vmlinux
+#              pmalloc-n-users  CONFIG_PMALLOC=n and every user of pmalloc
+#                               enabled, built in; vmlinux
 #
 # Each gate prints "gate NAME [WHAT]: ok (Ns)" or "... FAILED (Ns)" and
 # then what it found, and records "PASS|FAIL gate NAME [WHAT]" in
@@ -33,9 +38,9 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 take_lock
 
-mode=${1:?usage: gates.sh source|objects|bisect}
+mode=${1:?usage: gates.sh source|objects|bisect|configs}
 case $mode in
-source|objects|bisect) ;;
+source|objects|bisect|configs) ;;
 *) die "unknown mode $mode" ;;
 esac
 
@@ -312,6 +317,66 @@ gate_bisect() {
 	done
 }
 
+# fragment_misses FRAGMENT CONFIG: each line of FRAGMENT that CONFIG does
+# not hold as written, and what CONFIG has instead.
+fragment_misses() {
+	local line sym have
+
+	while IFS= read -r line; do
+		case $line in
+		CONFIG_*=*)
+			sym=${line%%=*}
+			grep -qxF "$line" "$2" && continue
+			;;
+		"# CONFIG_"*" is not set")
+			sym=${line#\# }
+			sym=${sym%% *}
+			grep -q "^$sym=" "$2" || continue
+			;;
+		*)
+			continue
+			;;
+		esac
+		have=$(grep -E "^(# )?$sym[= ]" "$2" || true)
+		echo "${1##*/}: \"$line\" did not hold; .config has ${have:-nothing for $sym (a dependency is missing)}"
+	done <"$1"
+}
+
+# gate_config NAME TARGET...: tinyconfig plus harness/configs/NAME.config,
+# then make TARGET... in work/build-NAME.
+gate_config() {
+	local name=$1 frag=$ROOT/harness/configs/$1.config out=$WORK/build-$1
+	local log label t0=$SECONDS rc=0
+
+	shift
+	label="config $name ($*)"
+	[ -f "$frag" ] || die "no $frag"
+	mkdir -p "$out"
+	log=$out/gate.log
+	{
+		kbuild "$TREE" "$out" tinyconfig &&
+		scripts/kconfig/merge_config.sh -m -O "$out" "$out/.config" "$frag" &&
+		kbuild "$TREE" "$out" olddefconfig
+	} >"$log" 2>&1 || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		build_failed "$log" >"$tmp/out"
+		verdict FAIL "$label" "$t0" "$tmp/out"
+		return
+	fi
+	fragment_misses "$frag" "$out/.config" >"$tmp/out"
+	if [ -s "$tmp/out" ]; then
+		echo "log: $log" >>"$tmp/out"
+		verdict FAIL "$label" "$t0" "$tmp/out"
+		return
+	fi
+	if kbuild "$TREE" "$out" --jobs="$(nproc)" "$@" >>"$log" 2>&1; then
+		verdict PASS "$label" "$t0"
+	else
+		build_failed "$log" >"$tmp/out"
+		verdict FAIL "$label" "$t0" "$tmp/out"
+	fi
+}
+
 case $mode in
 source)
 	gate_checkpatch
@@ -323,5 +388,9 @@ objects)
 	;;
 bisect)
 	gate_bisect
+	;;
+configs)
+	gate_config tiny-pmalloc vmlinux
+	gate_config pmalloc-n-users vmlinux
 	;;
 esac
