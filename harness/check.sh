@@ -11,6 +11,10 @@
 #   kselftest.sh run        the pmalloc kselftest, LKDTM's real faults
 #   kselftest.sh self-test  the same kselftest with protection switched off
 #                           by the test-only knob, where it must fail
+#   gates.sh bisect         every earlier commit of the series built on its
+#                           own with the KUnit kernel's .config (no QEMU)
+#   gates.sh configs        tinyconfig with CONFIG_PMALLOC=y, and with it
+#                           off and its users built in (no QEMU)
 # and then, for each architecture PMALLOC_ARCHES names: for i386 the KUnit
 # suite, for arm64 the KUnit suite and the kselftest, once with
 # rodata=full (protection works) and once with rodata=on (refused).
@@ -34,6 +38,8 @@ step gates "$H/gates.sh" source
 step gates "$H/gates.sh" objects
 step kselftest "$H/kselftest.sh" run
 step self-test "$H/kselftest.sh" self-test
+step bisect "$H/gates.sh" bisect
+step configs "$H/gates.sh" configs
 
 # The other architectures, as PMALLOC_ARCHES lists them (none unless set):
 # each costs a cold kernel build of its own, see the README.
