@@ -11,6 +11,10 @@
 #   kselftest.sh run        the pmalloc kselftest, LKDTM's real faults
 #   kselftest.sh self-test  the same kselftest with protection switched off
 #                           by the test-only knob, where it must fail
+#   kselftest.sh loadpin*   LoadPin's dm-verity kselftest on real disks:
+#                           the scenario, three bad files (one boot each,
+#                           as a failed load disables the ioctl until
+#                           reboot) and the scenario without protection
 # Every result lands in work/results/; the run ends with the line
 # "pmalloc: N passed, N failed[, N skipped]" counting all of them, and
 # exits non-zero when one failed or none passed.
@@ -28,6 +32,10 @@ step gates "$H/gates.sh" source
 step gates "$H/gates.sh" objects
 step kselftest "$H/kselftest.sh" run
 step self-test "$H/kselftest.sh" self-test
+for m in loadpin loadpin-malformed loadpin-overlong loadpin-empty \
+	 loadpin-self-test; do
+	step "$m" "$H/kselftest.sh" "$m"
+done
 
 say "kernel $(kernel_version)${PMALLOC_START:+, $(($(date +%s) - PMALLOC_START))s in all}"
 read -r pass fail skip < <(awk '

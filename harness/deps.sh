@@ -11,10 +11,14 @@ set -euo pipefail
 # checkpatch's SPDX check, Sphinx for htmldocs.  The kernel's default
 # alabaster theme ships with Sphinx; the rest of what
 # scripts/sphinx-pre-install suggests (graphviz, LaTeX) is for figures
-# and PDF, which the core-api HTML does not need.
+# and PDF, which the core-api HTML does not need.  The third line is for
+# the LoadPin demo and kselftest: mke2fs for the module's ext4 images,
+# veritysetup to format one with dm-verity, libc6-dev for the static
+# ioctl helper.
 PACKAGES="linux-source-6.12 qemu-system-x86 busybox-static ccache gcc make
 flex bison bc libelf-dev libssl-dev cpio xz-utils python3 kmod git rsync perl
-sparse python3-ply python3-git python3-sphinx"
+sparse python3-ply python3-git python3-sphinx
+e2fsprogs cryptsetup-bin libc6-dev"
 
 missing=
 for p in $PACKAGES; do
