@@ -55,7 +55,7 @@ for v in LOADPIN_VERITY_DEV LOADPIN_PLAIN_DEV LOADPIN_MODULE \
 done
 [ -x "$SETTER" ] || skip "$SETTER is missing"
 [ -d /sys/kernel/security/loadpin ] ||
-	mount -t securityfs securityfs /sys/kernel/security 2>/dev/null || true
+	mount -t securityfs none /sys/kernel/security 2>/dev/null || true
 [ -e /sys/kernel/security/loadpin/dm-verity ] ||
 	skip "no LoadPin dm-verity file (CONFIG_SECURITY_LOADPIN_VERITY?)"
 [ "$(cat /proc/sys/kernel/loadpin/enforce 2>/dev/null)" = 1 ] ||
