@@ -53,6 +53,7 @@ echo "guest-cpus \$(grep -c ^processor /proc/cpuinfo)"
 echo "guest-mem \$(sed -n 's/^MemTotal: *//p' /proc/meminfo)"
 insmod /test_pmalloc_bench.ko ${BENCH_ARGS:-}
 echo "insmod exit \$?"
+rmmod test_pmalloc_bench
 dmesg | grep 'pmalloc_bench: ' | sed 's/^\[[^]]*\] //'
 echo "pmalloc bench: end"
 EOF
@@ -96,7 +97,7 @@ for line in body:
         kv = dict(re.findall(r"(\w+)=(\S+)", m.group(2)))
         cases.append((m.group(1), kv, line))
 
-if not any(k == "done" and "all cases ran" in l for k, _, l in cases):
+if [l for k, _, l in cases if k == "done"] != ["pmalloc_bench: done: all cases ran"]:
     for _, _, l in cases:
         print(l)
     sys.exit("bench: the module did not run every case; see " + log)

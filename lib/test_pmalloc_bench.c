@@ -4,16 +4,21 @@
  *
  * Loading the module runs every case once, in the loading task, and prints
  * one line per case starting with "pmalloc_bench:"; the harness turns the
- * lines into a table.  Then loading fails on purpose (-EAGAIN), so that the
- * module can be loaded again with other parameters.
+ * lines into a table.  The module then stays loaded, holding nothing;
+ * unload it to run it again.  (Failing the load, as test_vmalloc does, would
+ * make busybox's insmod retry with init_module() and run everything twice.)
  *
  * Times are meant to be compared with each other, not read on their own:
  * each is the median of @rounds rounds, and the allocators take turns
- * within a round.  Memory is what the allocators really took from the
- * system.  Slab pages come from the node counters with every CPU's pending
- * delta added in, so they count pages, not the bytes ksize() admits to;
- * pmalloc's areas are measured with is_pmalloc_object(), which knows their
- * bounds; genalloc's chunks are pages this module adds one at a time.
+ * within a round.  Before each timed loop and each memory trace, what
+ * earlier cases left pending is settled: lazily freed vmalloc areas are
+ * purged and records waiting for an RCU grace period are freed.
+ *
+ * Memory is what the allocators really took from the system.  Slab pages
+ * come from the node counters with every CPU's pending delta added in, so
+ * they count pages, not the bytes ksize() admits to; pmalloc's areas are
+ * measured with is_pmalloc_object(), which knows their bounds; genalloc's
+ * chunks are pages this module adds one at a time.
  * Page tables of the vmalloc range are not counted for anyone.
  */
 
@@ -29,6 +34,7 @@
 #include <linux/module.h>
 #include <linux/pmalloc.h>
 #include <linux/prandom.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/vmalloc.h>
@@ -71,6 +77,17 @@ static const size_t bench_sizes[] = { 8, 32, 64, 256, 1024, 4000 };
 
 static u64 *bench_times;	/* one per round */
 static void **bench_ptrs;	/* the objects of the round being timed */
+
+/*
+ * Finish what earlier cases left pending, so that no case pays for another:
+ * purge lazily freed vmalloc areas and free what waits for RCU.
+ */
+static void bench_settle(void)
+{
+	vm_unmap_aliases();
+	rcu_barrier();
+	kvfree_rcu_barrier();
+}
 
 static int bench_cmp_u64(const void *a, const void *b)
 {
@@ -118,6 +135,7 @@ static int bench_kmalloc(size_t size, unsigned int round)
 	bool ok;
 	u64 t0;
 
+	bench_settle();
 	t0 = ktime_get_ns();
 	for (i = 0; i < nr_allocs; i++)
 		bench_ptrs[i] = kmalloc(size, GFP_KERNEL);
@@ -134,6 +152,7 @@ static int bench_vmalloc(size_t size, unsigned int round)
 	bool ok;
 	u64 t0;
 
+	bench_settle();
 	t0 = ktime_get_ns();
 	for (i = 0; i < nr_allocs; i++)
 		bench_ptrs[i] = vmalloc(size);
@@ -155,6 +174,7 @@ static int bench_pmalloc(size_t size, unsigned int round)
 	if (!pool)
 		return -ENOMEM;
 
+	bench_settle();
 	t0 = ktime_get_ns();
 	for (i = 0; i < nr_allocs; i++)
 		bench_ptrs[i] = pmalloc(pool, size);
@@ -184,6 +204,7 @@ static int bench_genalloc(size_t size, unsigned int round)
 	if (gen_pool_add(pool, (unsigned long)chunk, bytes, NUMA_NO_NODE))
 		goto out_vfree;
 
+	bench_settle();
 	t0 = ktime_get_ns();
 	for (i = 0; i < nr_allocs; i++)
 		bench_ptrs[i] = (void *)gen_pool_alloc(pool, size);
@@ -290,6 +311,7 @@ static int bench_scaling_case(unsigned int areas, bool protect)
 		if (!pool)
 			return -ENOMEM;
 
+		bench_settle();
 		t0 = ktime_get_ns();
 		for (i = 0; i < nr_allocs; i++)
 			bench_ptrs[i] = pmalloc(pool, BENCH_SCALING_SIZE);
@@ -355,6 +377,7 @@ static void bench_shrink_kmalloc(void)
 {
 	unsigned int type, i;
 
+	bench_settle();
 	for (type = 0; type < NR_KMALLOC_TYPES; type++)
 		for (i = 0; i < ARRAY_SIZE(kmalloc_caches[type]); i++)
 			if (kmalloc_caches[type][i])
@@ -409,7 +432,7 @@ static void bench_area_of(unsigned long addr, unsigned long *start,
 struct bench_usage {
 	u64 area_bytes;		/* pages of the areas the objects are in */
 	u64 given_up;		/* bytes after the last object of each area */
-	u64 records;		/* slab bytes: pool, areas, vmalloc, tree */
+	s64 records;		/* slab bytes: pool, areas, vmalloc, tree */
 	unsigned int areas;
 };
 
@@ -466,14 +489,14 @@ static int bench_pmalloc_trace(const struct bench_trace *t,
 	ret = pmalloc_protect_pool(pool);
 	if (ret)
 		goto out_destroy;
-	u->records = bench_slab_bytes() - slab0;
+	u->records = (s64)(bench_slab_bytes() - slab0);
 	bench_count_areas(t->nr, u);
 out_destroy:
 	pmalloc_destroy_pool(pool);
 	return ret;
 }
 
-static int bench_kmalloc_trace(const struct bench_trace *t, u64 *consumed)
+static int bench_kmalloc_trace(const struct bench_trace *t, s64 *consumed)
 {
 	unsigned int i;
 	int ret = 0;
@@ -484,7 +507,7 @@ static int bench_kmalloc_trace(const struct bench_trace *t, u64 *consumed)
 	for (i = 0; i < t->nr; i++)
 		bench_objs[i].addr = (unsigned long)kmalloc(t->sizes[i],
 							    GFP_KERNEL);
-	*consumed = bench_slab_bytes() - slab0;
+	*consumed = (s64)(bench_slab_bytes() - slab0);
 
 	for (i = 0; i < t->nr; i++) {
 		if (!bench_objs[i].addr)
@@ -504,7 +527,7 @@ static void bench_free_chunk(struct gen_pool *pool,
  * genalloc fed a page at a time, as pmalloc is, so that neither is charged
  * for memory the trace never asked for.
  */
-static int bench_genalloc_trace(const struct bench_trace *t, u64 *consumed)
+static int bench_genalloc_trace(const struct bench_trace *t, s64 *consumed)
 {
 	struct gen_pool *pool;
 	unsigned int i, chunks = 0;
@@ -538,7 +561,7 @@ static int bench_genalloc_trace(const struct bench_trace *t, u64 *consumed)
 			break;
 		}
 	}
-	*consumed = bench_slab_bytes() - slab0 + (u64)chunks * PAGE_SIZE;
+	*consumed = (s64)(bench_slab_bytes() - slab0) + (s64)chunks * PAGE_SIZE;
 
 	while (i--)
 		gen_pool_free(pool, bench_objs[i].addr, t->sizes[i]);
@@ -550,7 +573,7 @@ static int bench_genalloc_trace(const struct bench_trace *t, u64 *consumed)
 static int bench_memory_trace(const struct bench_trace *t)
 {
 	static const unsigned int every[] = { 1, 10, 100 };
-	u64 kmalloc_bytes, genalloc_bytes;
+	s64 kmalloc_bytes, genalloc_bytes;
 	struct bench_usage u;
 	unsigned int i;
 	int ret;
@@ -562,17 +585,17 @@ static int bench_memory_trace(const struct bench_trace *t)
 		ret = bench_pmalloc_trace(t, 0, &u);
 	if (ret)
 		return ret;
-	pr_info("memory trace=%s objects=%u requested=%llu pmalloc=%llu kmalloc=%llu genalloc=%llu\n",
-		t->name, t->nr, t->requested, u.area_bytes + u.records,
+	pr_info("memory trace=%s objects=%u requested=%llu pmalloc=%lld kmalloc=%lld genalloc=%lld\n",
+		t->name, t->nr, t->requested, (s64)u.area_bytes + u.records,
 		kmalloc_bytes, genalloc_bytes);
-	pr_info("protect trace=%s every=once areas=%u area_bytes=%llu records=%llu given_up=%llu\n",
+	pr_info("protect trace=%s every=once areas=%u area_bytes=%llu records=%lld given_up=%llu\n",
 		t->name, u.areas, u.area_bytes, u.records, u.given_up);
 
 	for (i = 0; i < ARRAY_SIZE(every); i++) {
 		ret = bench_pmalloc_trace(t, every[i], &u);
 		if (ret)
 			return ret;
-		pr_info("protect trace=%s every=%u areas=%u area_bytes=%llu records=%llu given_up=%llu\n",
+		pr_info("protect trace=%s every=%u areas=%u area_bytes=%llu records=%lld given_up=%llu\n",
 			t->name, every[i], u.areas, u.area_bytes, u.records,
 			u.given_up);
 	}
@@ -706,6 +729,7 @@ static int bench_protect_case(unsigned int pages, bool one)
 		if (!pool)
 			return -ENOMEM;
 
+		bench_settle();
 		all_vm_events(bench_ev0);
 		t0 = ktime_get_ns();
 		ret = pmalloc_protect_pool(pool);
@@ -759,21 +783,27 @@ static int __init bench_init(void)
 
 	pr_info("start rounds=%u nr_allocs=%u nr_areas=%u nr_random=%u seed=%u\n",
 		rounds, nr_allocs, nr_areas, nr_random, seed);
-	ret = bench_alloc_cost();
+	/* First, while the direct map has split the least. */
+	ret = bench_protect();
+	if (!ret)
+		ret = bench_alloc_cost();
 	if (!ret)
 		ret = bench_scaling();
 	if (!ret)
 		ret = bench_memory();
-	if (!ret)
-		ret = bench_protect();
 	pr_info("done: %s\n", ret ? "failed" : "all cases ran");
 out_free:
 	kvfree(bench_ptrs);
 	kfree(bench_times);
-	/* Nothing stays loaded: fail on purpose, so it can be loaded again. */
-	return ret ?: -EAGAIN;
+	return ret;
 }
 module_init(bench_init);
+
+/* Everything was freed on loading: unloading only allows another run. */
+static void __exit bench_exit(void)
+{
+}
+module_exit(bench_exit);
 
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("Benchmark of pmalloc against kmalloc, genalloc and vmalloc");
