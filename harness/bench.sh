@@ -92,7 +92,7 @@ for line in body:
     if m:
         info[m.group(1)] = m.group(2)
         continue
-    m = re.match(r"pmalloc_bench: (\w+) (.*)", line)
+    m = re.match(r"pmalloc_bench: (\w+):? (.*)", line)
     if m:
         kv = dict(re.findall(r"(\w+)=(\S+)", m.group(2)))
         cases.append((m.group(1), kv, line))
@@ -179,7 +179,7 @@ for trace in ("random", "policy", "loadpin"):
     kv = pick("memory", trace=trace)
     req = int(kv["requested"])
     mem[trace] = int(kv["pmalloc"]) / req
-    emit(f"| {trace} | {kv['objects']} | {req} "
+    emit(f"| {trace} | {kv['objects']} | {req} | "
          + " | ".join(f"{int(kv[a]) / req:.3f}"
                       for a in ("pmalloc", "kmalloc", "genalloc")) + " |")
 emit()
