@@ -12,9 +12,10 @@
  * bounds, the first free byte and whether it has been protected.  Writable
  * areas are kept apart from protected ones, newest first, so an allocation
  * only ever looks at areas it may still carve from and usually stops at the
- * first.  Nothing is recorded per object.  A global maple tree maps every
- * area's address range to its record, so that is_pmalloc_object() can tell
- * hardened usercopy what a pointer is.
+ * first; it gives up after PMALLOC_SEARCH_AREAS of them, so its cost does
+ * not grow with the pool.  Nothing is recorded per object.  A global maple
+ * tree maps every area's address range to its record, so that
+ * is_pmalloc_object() can tell hardened usercopy what a pointer is.
  *
  * Every entry point may sleep.  A mutex per pool serialises allocation,
  * protection and the area lists, so one pool can be shared by several
@@ -175,6 +176,15 @@ struct pmalloc_pool *pmalloc_create_pool(size_t refill, short align_order)
 }
 EXPORT_SYMBOL_GPL(pmalloc_create_pool);
 
+/*
+ * pmalloc() looks for room in at most this many writable areas, the newest.
+ * Without a bound, a pool of many nearly full areas would have every
+ * allocation that fits in none of them walk them all.  Older areas keep
+ * their last bytes unused until protect gives them up anyway: by then small
+ * requests have mostly filled them.
+ */
+#define PMALLOC_SEARCH_AREAS	8
+
 /* Carve @size bytes from @area if they fit after aligning; NULL if not. */
 static void *pmalloc_carve(struct pmalloc_area *area, size_t size,
 			   size_t align)
@@ -247,8 +257,8 @@ static struct pmalloc_area *pmalloc_add_area(struct pmalloc_pool *pool,
  *
  * The object is aligned as the pool was created to align, is not zeroed,
  * and stays writable until the pool is protected.  It is taken from the
- * first writable area with room for it, or else from a new area of at least
- * the pool's refill size.
+ * first of the pool's eight newest writable areas with room for it, or else
+ * from a new area of at least the pool's refill size.
  *
  * Context: Process context; may sleep.  Safe against concurrent calls on
  * the same pool.
@@ -259,6 +269,7 @@ static struct pmalloc_area *pmalloc_add_area(struct pmalloc_pool *pool,
 void *pmalloc(struct pmalloc_pool *pool, size_t size)
 {
 	struct pmalloc_area *area;
+	unsigned int tried = 0;
 	void *p = NULL;
 
 	might_sleep();
@@ -270,6 +281,8 @@ void *pmalloc(struct pmalloc_pool *pool, size_t size)
 		p = pmalloc_carve(area, size, pool->align);
 		if (p)
 			goto out_unlock;
+		if (++tried == PMALLOC_SEARCH_AREAS)
+			break;
 	}
 
 	area = pmalloc_add_area(pool, size);
