@@ -72,7 +72,7 @@ struct pmalloc_pool {
 	size_t align;			/* alignment of every object */
 	const void *caller;		/* shown in /proc/vmallocinfo */
 	bool wr;			/* write-rare: see pmalloc_wr() */
-	struct list_head node;		/* in pmalloc_pools */
+	struct list_head node;		/* in pmalloc_pools, under its lock */
 };
 
 /* Every live pool, for debugfs; pmalloc_pools_lock guards the list. */
@@ -599,6 +599,7 @@ int pmalloc_wr_ptr_release(void *dst, const void *ptr)
 	return pmalloc_wr(dst, &ptr, sizeof(ptr), PMALLOC_WR_PTR);
 }
 EXPORT_SYMBOL_GPL(pmalloc_wr_ptr_release);
+
 /*
  * debugfs pmalloc/pools: one line per live pool.  "in_use" counts the bytes
  * carved from its areas, alignment padding included; "given_up" the bytes
