@@ -11,6 +11,14 @@
 #   kselftest.sh run        the pmalloc kselftest, LKDTM's real faults
 #   kselftest.sh self-test  the same kselftest with protection switched off
 #                           by the test-only knob, where it must fail
+#   kselftest.sh loadpin*   LoadPin's dm-verity kselftest on real disks:
+#                           the scenario, three bad files (one boot each,
+#                           as a failed load disables the ioctl until
+#                           reboot) and the scenario without protection
+#   gates.sh bisect         every earlier commit of the series built on its
+#                           own with the KUnit kernel's .config (no QEMU)
+#   gates.sh configs        tinyconfig with CONFIG_PMALLOC=y, and with it
+#                           off and its users built in (no QEMU)
 # and then, for each architecture PMALLOC_ARCHES names ("i386 arm64"
 # unless set; set it empty for x86_64 alone): for i386 the KUnit suite,
 # for arm64 the KUnit suite and the kselftest, once with rodata=full
@@ -35,6 +43,12 @@ step gates "$H/gates.sh" source
 step gates "$H/gates.sh" objects
 step kselftest "$H/kselftest.sh" run
 step self-test "$H/kselftest.sh" self-test
+for m in loadpin loadpin-malformed loadpin-overlong loadpin-empty \
+	 loadpin-self-test; do
+	step "$m" "$H/kselftest.sh" "$m"
+done
+step bisect "$H/gates.sh" bisect
+step configs "$H/gates.sh" configs
 
 # The other architectures, as PMALLOC_ARCHES lists them (both unless set):
 # each costs a cold kernel build of its own, see the README.

@@ -14,10 +14,19 @@
 # guest's part of it and exits 0 only if all STEPS steps passed and the
 # kernel logged no splat.
 #
+# A second boot shows pmalloc's first real user: LoadPin, enforcing, with
+# its trusted dm-verity root digests in a protected pool.  The same
+# module sits on a dm-verity disk and on an unverified one (made by
+# harness/loadpin.sh); the guest runs the LoadPin kselftest
+# (tools/testing/selftests/loadpin/loadpin_verity.sh), which prints each
+# command and its outcome, and all LOADPIN_STEPS results must be "ok".
+# Its console is kept in work/demo/loadpin/console.log.
+#
 # The QEMU accelerator comes from the harness (PMALLOC_QEMU_ACCEL), which
 # checks that KVM really runs a guest here.
 #
-# Needs: qemu-system-x86_64, /bin/busybox (busybox-static), cpio.
+# Needs: qemu-system-x86_64, /bin/busybox (busybox-static), cpio, and for
+# the LoadPin boot mke2fs, veritysetup and a static libc.
 
 set -euo pipefail
 
@@ -26,6 +35,7 @@ if [ -z "${PMALLOC_KERNEL:-}" ]; then
 fi
 
 STEPS=10
+LOADPIN_STEPS=8
 TIMEOUT=300
 MODULE=$PMALLOC_BUILD/samples/pmalloc/pmalloc_sample.ko
 OUT=$PMALLOC_WORK/demo
@@ -43,6 +53,8 @@ die() {
 [ -f "$MODULE" ] ||
 	die "no $MODULE; is CONFIG_SAMPLE_PMALLOC=m in $PMALLOC_BUILD/.config?"
 . "$(dirname "$0")/guest.sh"
+TREE=$PMALLOC_TREE
+. "$(dirname "$0")/loadpin.sh"
 guest_stage "$STAGE"
 cp "$MODULE" "$STAGE/pmalloc_sample.ko"
 
@@ -242,3 +254,58 @@ if grep -E 'Kernel panic|BUG:|WARNING:|Oops' "$LOG" >/dev/null; then
 	die "the kernel logged a splat; see $LOG"
 fi
 echo "demo: all $STEPS steps passed"
+echo
+
+# The LoadPin boot.  Its write to the digest is meant to oops the writer,
+# hence panic_on_oops=0.
+LPOUT=$OUT/loadpin
+LPSTAGE=$LPOUT/initramfs
+LPCPIO=$LPOUT/initramfs.cpio
+LPLOG=$LPOUT/console.log
+mkdir -p "$LPOUT"
+guest_stage "$LPSTAGE"
+loadpin_prepare "$LPOUT" "$LPSTAGE" "$MODULE"
+cat >"$LPSTAGE/main" <<EOF
+dmesg -n 1
+{ env $LOADPIN_ENV sh /loadpin_verity.sh; echo \$? >/tmp/rc; } >/tmp/out 2>&1
+# The script clears the log at each step: a splat in what is left is one
+# it did not expect.
+dmesg | grep -E 'BUG:|WARNING:|Oops|general protection' >/tmp/splat
+echo "loadpin demo: start"
+echo "# LoadPin enforcing: \$(cat /proc/sys/kernel/loadpin/enforce)"
+cat /tmp/out
+[ -s /tmp/splat ] && { echo "kernel log shows a splat:"; cat /tmp/splat; }
+echo "loadpin demo: end, exit \$(cat /tmp/rc)"
+EOF
+guest_cpio "$LPSTAGE" "$LPCPIO"
+
+t0=$SECONDS
+rc=0
+# shellcheck disable=SC2086
+guest_boot "$LPLOG" "$TIMEOUT" "$PMALLOC_KERNEL" "$LPCPIO" \
+	"$CMDLINE panic_on_oops=0 $LOADPIN_CMDLINE" \
+	${PMALLOC_QEMU_ACCEL:-} "${LOADPIN_QEMU[@]}" || rc=$?
+echo "demo: QEMU exited with $rc after $((SECONDS - t0))s; console: $LPLOG"
+echo
+
+ktap=$(sed -n '/^loadpin demo: start/,/^loadpin demo: end/p' "$LPLOG")
+printf '%s\n\n' "$ktap"
+[ "$rc" -ne 124 ] || die "QEMU timed out after ${TIMEOUT}s; see $LPLOG"
+[ -n "$ktap" ] || die "the LoadPin guest printed nothing; see $LPLOG"
+pass=$(printf '%s\n' "$ktap" | grep -c '^ok [0-9]' || true)
+fail=$(printf '%s\n' "$ktap" | grep -c '^not ok [0-9]' || true)
+echo "loadpin demo: $pass passed, $fail failed"
+printf '%s\n' "$ktap" | grep -qx "1\.\.$LOADPIN_STEPS" ||
+	die "the LoadPin test did not plan $LOADPIN_STEPS steps"
+if [ "$fail" -ne 0 ] || [ "$pass" -ne "$LOADPIN_STEPS" ]; then
+	die "$pass of $LOADPIN_STEPS LoadPin steps passed, $fail failed"
+fi
+printf '%s\n' "$ktap" | grep -qx 'loadpin demo: end, exit 0' ||
+	die "the LoadPin test did not exit 0"
+if printf '%s\n' "$ktap" | grep -q '^kernel log shows a splat'; then
+	die "the kernel logged an unexpected splat; see $LPLOG"
+fi
+if grep -E 'Kernel panic|WARNING:' "$LPLOG" >/dev/null; then
+	die "the kernel logged a panic or a warning; see $LPLOG"
+fi
+echo "demo: all $LOADPIN_STEPS LoadPin steps passed"

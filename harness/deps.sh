@@ -13,11 +13,15 @@ set -euo pipefail
 # scripts/sphinx-pre-install suggests (graphviz, LaTeX) is for figures
 # and PDF, which the core-api HTML does not need.
 # The third line builds and boots arm64: the cross compiler and
-# qemu-system-aarch64 (qemu-system-x86 has qemu-system-i386 too).
+# qemu-system-aarch64 (qemu-system-x86 has qemu-system-i386 too).  The
+# fourth is for the LoadPin demo and kselftest: mke2fs for the module's
+# images, veritysetup to format one with dm-verity, libc6-dev for the
+# static ioctl helper.
 PACKAGES="linux-source-6.12 qemu-system-x86 busybox-static ccache gcc make
 flex bison bc libelf-dev libssl-dev cpio xz-utils python3 kmod git rsync perl
 sparse python3-ply python3-git python3-sphinx
-gcc-aarch64-linux-gnu qemu-system-arm"
+gcc-aarch64-linux-gnu qemu-system-arm
+e2fsprogs cryptsetup-bin libc6-dev"
 
 # The arm64 guest's busybox: Debian's busybox-static for arm64, unpacked
 # into work/ rather than installed, since it would replace the host's

@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# gates.sh source|objects: the checks a maintainer's scripts would run on
-# the series, each one a counted result of "make check".
+# gates.sh source|objects|bisect|configs: the checks a maintainer's
+# scripts would run on the series, each one a counted result of
+# "make check".
 #
 #   source   needs work/series and work/linux holding the series:
 #              checkpatch  scripts/checkpatch.pl --strict, one result per
@@ -17,6 +18,17 @@
 #                          series adds or changes that this config builds,
 #                          failing on warnings in our files or our lines
 #
+#   bisect   needs the same kernel: every earlier commit of the series
+#            built on its own with that .config (olddefconfig drops what
+#            the commit does not know yet), one result per commit, newest
+#            first, in one incremental folder, work/build-bisect/x86_64,
+#            from a git worktree of work/linux in work/build-bisect/linux
+#   configs  x86_64 builds from tinyconfig plus a fragment of
+#            harness/configs/, one result each, in work/build-NAME:
+#              tiny-pmalloc     CONFIG_PMALLOC=y; vmlinux
+#              pmalloc-n-users  CONFIG_PMALLOC=n and every user of pmalloc
+#                               enabled, built in; vmlinux
+#
 # Each gate prints "gate NAME [WHAT]: ok (Ns)" or "... FAILED (Ns)" and
 # then what it found, and records "PASS|FAIL gate NAME [WHAT]" in
 # $RESULTS/gates-MODE for check.sh to count.  A failed gate does not make
@@ -26,9 +38,9 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 take_lock
 
-mode=${1:?usage: gates.sh source|objects}
+mode=${1:?usage: gates.sh source|objects|bisect|configs}
 case $mode in
-source|objects) ;;
+source|objects|bisect|configs) ;;
 *) die "unknown mode $mode" ;;
 esac
 
@@ -231,6 +243,140 @@ PY
 	fi
 }
 
+# The compiler cache as kunit.sh sets it up.  A build folder next to a
+# source folder named "linux" hashes like work/build-x86_64 does, so a
+# commit whose sources and .config match the KUnit kernel's is served
+# from the cache.
+export CCACHE_DIR=${CCACHE_DIR:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/pmalloc-ccache}
+export CCACHE_BASEDIR=$ROOT
+export CCACHE_NOHASHDIR=1
+export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
+
+# kbuild SRC OUT ARGS...: make in SRC with O=OUT, as kunit.sh makes.
+kbuild() {
+	local src=$1 out=$2
+	shift 2
+	make -C "$src" ARCH=x86_64 O="$out" "CC=ccache gcc" "$@"
+}
+
+# build_failed LOG: what a failed build's LOG says first, and where it is.
+build_failed() {
+	grep -E '(error|Error [0-9]+|ERROR|undefined reference|undefined!)' "$1" |
+		head -n 20
+	echo "log: $1"
+}
+
+gate_bisect() {
+	local dir=$WORK/build-bisect src out commits=() patches=() n i
+	local name log t0 rc
+
+	src=$dir/linux
+	out=$dir/x86_64
+	[ -f "$BUILD/.config" ] || die "no kernel in $BUILD; build it first"
+	mapfile -t commits < <(git rev-list --reverse base..HEAD)
+	mapfile -t patches < <(cd "$SERIES_OUT" && ls 0*.patch |
+		grep -v '^0000-cover-letter\.patch$' | sed 's/\.patch$//')
+	n=${#commits[@]}
+	[ "${#patches[@]}" -eq "$n" ] ||
+		die "$n commits on base in $TREE but ${#patches[@]} patches in $SERIES_OUT"
+	if [ "$n" -lt 2 ]; then
+		say "bisect: a single commit, the kernel kunit.sh built"
+		return 0
+	fi
+	say "bisect: ${patches[n - 1]} is the kernel kunit.sh built; building the $((n - 1)) commits before it in $out"
+
+	# Detached, so that tree.sh can reset the branch "tree" at will.
+	mkdir -p "$out"
+	if ! git -C "$src" rev-parse -q --verify HEAD >/dev/null 2>&1; then
+		rm -rf "$src"
+		git worktree prune
+		git worktree add -q --detach "$src" "${commits[n - 2]}"
+	fi
+
+	# Newest first: the first build differs from the KUnit kernel in a
+	# few files only, and each older commit takes out a little more.
+	# vmlinux catches a link failure and modules runs modpost; the
+	# bzImage would only compress vmlinux once more per commit.
+	for ((i = n - 2; i >= 0; i--)); do
+		name=${patches[i]}
+		log=$dir/$name.log
+		t0=$SECONDS
+		rc=0
+		{
+			git -C "$src" checkout -q -f --detach "${commits[i]}" &&
+			cp "$BUILD/.config" "$out/.config" &&
+			kbuild "$src" "$out" olddefconfig &&
+			kbuild "$src" "$out" --jobs="$(nproc)" vmlinux modules
+		} >"$log" 2>&1 || rc=$?
+		if [ "$rc" -eq 0 ]; then
+			verdict PASS "bisect $name" "$t0"
+		else
+			build_failed "$log" >"$tmp/out"
+			verdict FAIL "bisect $name" "$t0" "$tmp/out"
+		fi
+	done
+}
+
+# fragment_misses FRAGMENT CONFIG: each line of FRAGMENT that CONFIG does
+# not hold as written, and what CONFIG has instead.
+fragment_misses() {
+	local line sym have
+
+	while IFS= read -r line; do
+		case $line in
+		CONFIG_*=*)
+			sym=${line%%=*}
+			grep -qxF "$line" "$2" && continue
+			;;
+		"# CONFIG_"*" is not set")
+			sym=${line#\# }
+			sym=${sym%% *}
+			grep -q "^$sym=" "$2" || continue
+			;;
+		*)
+			continue
+			;;
+		esac
+		have=$(grep -E "^(# )?$sym[= ]" "$2" || true)
+		echo "${1##*/}: \"$line\" did not hold; .config has ${have:-nothing for $sym (a dependency is missing)}"
+	done <"$1"
+}
+
+# gate_config NAME TARGET...: tinyconfig plus harness/configs/NAME.config,
+# then make TARGET... in work/build-NAME.
+gate_config() {
+	local name=$1 frag=$ROOT/harness/configs/$1.config out=$WORK/build-$1
+	local log label t0=$SECONDS rc=0
+
+	shift
+	label="config $name ($*)"
+	[ -f "$frag" ] || die "no $frag"
+	mkdir -p "$out"
+	log=$out/gate.log
+	{
+		kbuild "$TREE" "$out" tinyconfig &&
+		scripts/kconfig/merge_config.sh -m -O "$out" "$out/.config" "$frag" &&
+		kbuild "$TREE" "$out" olddefconfig
+	} >"$log" 2>&1 || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		build_failed "$log" >"$tmp/out"
+		verdict FAIL "$label" "$t0" "$tmp/out"
+		return
+	fi
+	fragment_misses "$frag" "$out/.config" >"$tmp/out"
+	if [ -s "$tmp/out" ]; then
+		echo "log: $log" >>"$tmp/out"
+		verdict FAIL "$label" "$t0" "$tmp/out"
+		return
+	fi
+	if kbuild "$TREE" "$out" --jobs="$(nproc)" "$@" >>"$log" 2>&1; then
+		verdict PASS "$label" "$t0"
+	else
+		build_failed "$log" >"$tmp/out"
+		verdict FAIL "$label" "$t0" "$tmp/out"
+	fi
+}
+
 case $mode in
 source)
 	gate_checkpatch
@@ -239,5 +385,12 @@ source)
 	;;
 objects)
 	gate_objects
+	;;
+bisect)
+	gate_bisect
+	;;
+configs)
+	gate_config tiny-pmalloc vmlinux
+	gate_config pmalloc-n-users vmlinux
 	;;
 esac

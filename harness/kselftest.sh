@@ -21,6 +21,14 @@
 #              protect skip set_memory_ro().  The kselftest must run to
 #              its end and fail the plain stores and PMALLOC_CHECK; that
 #              counts as one passed result, anything else as one failure.
+#   loadpin[-CASE]
+#              The LoadPin kselftest (selftests/loadpin/loadpin_verity.sh)
+#              with LoadPin enforcing and the disks harness/loadpin.sh
+#              makes; CASE malformed, overlong or empty runs that error
+#              case instead of the scenario.  Counted as "run" is.
+#   loadpin-self-test
+#              The scenario with pmalloc.test_skip_protect=1: the write to
+#              the digest must land, so those cases must fail.
 #
 # Results are printed, and recorded in $RESULTS/kselftest[-RUN] or
 # $RESULTS/self-test[-RUN], one "PASS|FAIL|SKIP RUN: label" line each, for
@@ -31,6 +39,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/guest.sh"
+. "$(dirname "$0")/loadpin.sh"
 take_lock
 
 mode=${1:?usage: kselftest.sh run|self-test [KERNEL-ARG...]}
@@ -43,6 +52,8 @@ SRC=$TREE/tools/testing/selftests/pmalloc/$TEST
 # Emulated arm64 takes about a minute; the timeout only stops a hung guest.
 TIMEOUT=300
 CMDLINE="console=$CONSOLE panic=-1 panic_on_oops=0 kunit.enable=0${*:+ $*}"
+ARGS=
+QEMU_EXTRA=()
 
 case $mode in
 run)
@@ -51,6 +62,15 @@ run)
 self-test)
 	record=$RESULTS/self-test$suffix
 	CMDLINE="$CMDLINE pmalloc.test_skip_protect=1"
+	;;
+loadpin|loadpin-malformed|loadpin-overlong|loadpin-empty|loadpin-self-test)
+	record=$RESULTS/$mode
+	TEST=loadpin_verity.sh
+	SRC=$TREE/tools/testing/selftests/loadpin/$TEST
+	case $mode in
+	loadpin-self-test) CMDLINE="$CMDLINE pmalloc.test_skip_protect=1" ;;
+	loadpin-*) ARGS=${mode#loadpin-} ;;
+	esac
 	;;
 *)
 	die "unknown mode $mode"
@@ -68,13 +88,22 @@ mkdir -p "$OUT" "$RESULTS"
 
 guest_stage "$STAGE"
 cp "$SRC" "$STAGE/$TEST"
+RUN="sh /$TEST"
+if [ "$TEST" = loadpin_verity.sh ]; then
+	MODULE=$BUILD/samples/pmalloc/pmalloc_sample.ko
+	[ -f "$MODULE" ] || die "no $MODULE to put on the LoadPin disks"
+	loadpin_prepare "$OUT" "$STAGE" "$MODULE"
+	CMDLINE="$CMDLINE $LOADPIN_CMDLINE"
+	QEMU_EXTRA=("${LOADPIN_QEMU[@]}")
+	RUN="env $LOADPIN_ENV sh /$TEST $ARGS"
+fi
 
 # The test streams to the console as it runs, between the kernel's oops
 # reports.  A printk can land in the middle of a line there, so once the
 # test is done the kernel is silenced and a clean copy is printed between
 # two markers: that copy is what the host reads.
 cat >"$STAGE/main" <<EOF
-{ sh /$TEST; echo \$? >/tmp/rc; } 2>&1 | tee /tmp/ktap
+{ $RUN; echo \$? >/tmp/rc; } 2>&1 | tee /tmp/ktap
 dmesg -n 1
 echo "pmalloc kselftest: begin"
 cat /tmp/ktap
@@ -86,11 +115,11 @@ t0=$SECONDS
 rc=0
 # shellcheck disable=SC2046
 guest_boot "$LOG" "$TIMEOUT" "$KERNEL" "$CPIO" "$CMDLINE" \
-	$(qemu_accel "$KERNEL") -smp 2 || rc=$?
+	$(qemu_accel "$KERNEL") -smp 2 "${QEMU_EXTRA[@]}" || rc=$?
 say "QEMU exited with $rc after $((SECONDS - t0))s; console: $LOG"
 [ "$rc" -ne 124 ] || say "QEMU timed out after ${TIMEOUT}s"
 
-python3 - "$mode" "$LOG" "$record" "${TEST%.sh}" "$run" \
+python3 - "$mode" "$LOG" "$record" "${TEST%.sh}${ARGS:+ $ARGS}" "$run" \
 	"${PMALLOC_PROTECT:-}" <<'PY'
 import re
 import sys
@@ -150,7 +179,7 @@ def result(verdict, label, word, detail=""):
     print(f"  {run}: {label} {word}" + (f": {detail}" if detail else ""))
     out.write(f"{verdict} {run}: {label}\n")
 
-if mode == "run":
+if mode == "run" or (mode.startswith("loadpin") and mode != "loadpin-self-test"):
     words = {"PASS": "ok", "FAIL": "not ok", "SKIP": "skipped"}
     for num, name, verdict, reason in cases:
         result(verdict, f"kselftest {test}: {name}", words[verdict], reason)
@@ -185,7 +214,7 @@ if mode == "run":
             bad.append("not skipped for the refusal: " +
                        ", ".join(n for n in want if n not in refused))
         label = f"kselftest {test}: protection refused, as documented"
-    if protect:
+    if protect and mode == "run":
         result("FAIL" if bad or problems else "PASS", label,
                "not ok" if bad or problems else "ok", "; ".join(bad))
     sys.exit(0)
@@ -194,6 +223,10 @@ if mode == "run":
 # PMALLOC_CHECK must see the changed object.
 label = "harness self-test: kselftest fails without protection"
 must_fail = ("PMALLOC_WRITE_VMALLOC", "PMALLOC_WRITE_LINEAR", "PMALLOC_CHECK")
+if mode == "loadpin-self-test":
+    label = "harness self-test: LoadPin kselftest fails without protection"
+    must_fail = ("write to the trusted digest faults",
+                 "digest unchanged: the verity device is still trusted")
 failed = [c[1] for c in cases if c[2] == "FAIL"]
 passed = [name for name in must_fail
           if name not in failed and any(c[1] == name for c in cases)]

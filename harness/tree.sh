@@ -19,8 +19,16 @@ want=$(git rev-parse --verify -q 'series^{tree}') ||
 	die "no series built; run harness/series.sh first"
 ls "$SERIES_OUT"/0*.patch >/dev/null 2>&1 || die "no patches in $SERIES_OUT"
 
+# Every commit's tree, not only the last: moving a hunk from one patch to
+# another leaves the end result alone, and the bisect gate must then see
+# the new commits.
+commit_trees() {
+	git log --format=%T "base..$1"
+}
+
 git update-index -q --refresh >/dev/null || true
 if [ "$(git rev-parse 'HEAD^{tree}')" = "$want" ] &&
+   [ "$(commit_trees HEAD)" = "$(commit_trees series)" ] &&
    git diff-index --quiet HEAD --; then
 	say "tree already holds the series"
 	exit 0

@@ -12,17 +12,21 @@
  * bounds, the first free byte and whether it has been protected.  Writable
  * areas are kept apart from protected ones, newest first, so an allocation
  * only ever looks at areas it may still carve from and usually stops at the
- * first.  Nothing is recorded per object.  A global maple tree maps every
- * area's address range to its record, so that is_pmalloc_object() can tell
- * hardened usercopy what a pointer is.
+ * first; it gives up after PMALLOC_SEARCH_AREAS of them, so its cost does
+ * not grow with the pool.  Nothing is recorded per object.  A global maple
+ * tree maps every area's address range to its record, so that
+ * is_pmalloc_object() can tell hardened usercopy what a pointer is.
  *
  * Every entry point may sleep.  A mutex per pool serialises allocation,
  * protection and the area lists, so one pool can be shared by several
  * threads; destroying a pool is the owner's job once nobody uses it.
+ * Live pools are also on a global list, for the debugfs listing
+ * (pmalloc/pools); its mutex is taken before a pool's own, never after.
  */
 
 #define pr_fmt(fmt) "pmalloc: " fmt
 
+#include <linux/debugfs.h>
 #include <linux/init.h>
 #include <linux/list.h>
 #include <linux/maple_tree.h>
@@ -33,6 +37,7 @@
 #include <linux/pmalloc.h>
 #include <linux/printk.h>
 #include <linux/rcupdate.h>
+#include <linux/seq_file.h>
 #include <linux/set_memory.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
@@ -67,7 +72,12 @@ struct pmalloc_pool {
 	size_t align;			/* alignment of every object */
 	const void *caller;		/* shown in /proc/vmallocinfo */
 	bool wr;			/* write-rare: see pmalloc_wr() */
+	struct list_head node;		/* in pmalloc_pools, under its lock */
 };
+
+/* Every live pool, for debugfs; pmalloc_pools_lock guards the list. */
+static LIST_HEAD(pmalloc_pools);
+static DEFINE_MUTEX(pmalloc_pools_lock);
 
 /*
  * Test only: with CONFIG_PMALLOC_TEST_SKIP_PROTECT, booting with
@@ -158,9 +168,22 @@ struct pmalloc_pool *pmalloc_create_pool(size_t refill, short align_order)
 	pool->align = align_order < 0 ? ARCH_KMALLOC_MINALIGN :
 					 1UL << align_order;
 	pool->caller = __builtin_return_address(0);
+
+	mutex_lock(&pmalloc_pools_lock);
+	list_add_tail(&pool->node, &pmalloc_pools);
+	mutex_unlock(&pmalloc_pools_lock);
 	return pool;
 }
 EXPORT_SYMBOL_GPL(pmalloc_create_pool);
+
+/*
+ * pmalloc() looks for room in at most this many writable areas, the newest.
+ * Without a bound, a pool of many nearly full areas would have every
+ * allocation that fits in none of them walk them all.  Older areas keep
+ * their last bytes unused until protect gives them up anyway: by then small
+ * requests have mostly filled them.
+ */
+#define PMALLOC_SEARCH_AREAS	8
 
 /* Carve @size bytes from @area if they fit after aligning; NULL if not. */
 static void *pmalloc_carve(struct pmalloc_area *area, size_t size,
@@ -234,8 +257,8 @@ static struct pmalloc_area *pmalloc_add_area(struct pmalloc_pool *pool,
  *
  * The object is aligned as the pool was created to align, is not zeroed,
  * and stays writable until the pool is protected.  It is taken from the
- * first writable area with room for it, or else from a new area of at least
- * the pool's refill size.
+ * first of the pool's eight newest writable areas with room for it, or else
+ * from a new area of at least the pool's refill size.
  *
  * Context: Process context; may sleep.  Safe against concurrent calls on
  * the same pool.
@@ -246,6 +269,7 @@ static struct pmalloc_area *pmalloc_add_area(struct pmalloc_pool *pool,
 void *pmalloc(struct pmalloc_pool *pool, size_t size)
 {
 	struct pmalloc_area *area;
+	unsigned int tried = 0;
 	void *p = NULL;
 
 	might_sleep();
@@ -257,6 +281,8 @@ void *pmalloc(struct pmalloc_pool *pool, size_t size)
 		p = pmalloc_carve(area, size, pool->align);
 		if (p)
 			goto out_unlock;
+		if (++tried == PMALLOC_SEARCH_AREAS)
+			break;
 	}
 
 	area = pmalloc_add_area(pool, size);
@@ -350,6 +376,9 @@ void pmalloc_destroy_pool(struct pmalloc_pool *pool)
 	if (!pool)
 		return;
 
+	mutex_lock(&pmalloc_pools_lock);
+	list_del(&pool->node);
+	mutex_unlock(&pmalloc_pools_lock);
 	pmalloc_free_areas(&pool->writable);
 	pmalloc_free_areas(&pool->protected);
 	mutex_destroy(&pool->lock);
@@ -571,8 +600,59 @@ int pmalloc_wr_ptr_release(void *dst, const void *ptr)
 }
 EXPORT_SYMBOL_GPL(pmalloc_wr_ptr_release);
 
+/*
+ * debugfs pmalloc/pools: one line per live pool.  "in_use" counts the bytes
+ * carved from its areas, alignment padding included; "given_up" the bytes
+ * left unused in protected areas, which no later object can have.
+ */
+static void pmalloc_show_pool(struct seq_file *m, struct pmalloc_pool *pool)
+{
+	size_t areas = 0, pages = 0, used = 0, lost = 0;
+	struct pmalloc_area *area;
+	const char *state;
+
+	mutex_lock(&pool->lock);
+	list_for_each_entry(area, &pool->writable, node) {
+		areas++;
+		pages += area->size >> PAGE_SHIFT;
+		used += area->used;
+	}
+	list_for_each_entry(area, &pool->protected, node) {
+		areas++;
+		pages += area->size >> PAGE_SHIFT;
+		used += area->used;
+		lost += area->size - area->used;
+	}
+	if (list_empty(&pool->protected))
+		state = list_empty(&pool->writable) ? "empty" : "writable";
+	else
+		state = list_empty(&pool->writable) ? "protected" : "partly";
+	mutex_unlock(&pool->lock);
+
+	seq_printf(m, "%5zu %6zu %10zu %10zu %-9s %pS\n", areas, pages, used,
+		   lost, state, pool->caller);
+}
+
+static int pmalloc_pools_show(struct seq_file *m, void *unused)
+{
+	struct pmalloc_pool *pool;
+
+	seq_printf(m, "%5s %6s %10s %10s %-9s %s\n", "areas", "pages",
+		   "in_use", "given_up", "state", "creator");
+	mutex_lock(&pmalloc_pools_lock);
+	list_for_each_entry(pool, &pmalloc_pools, node)
+		pmalloc_show_pool(m, pool);
+	mutex_unlock(&pmalloc_pools_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(pmalloc_pools);
+
 static int __init pmalloc_init(void)
 {
+	struct dentry *dir = debugfs_create_dir("pmalloc", NULL);
+
+	debugfs_create_file("pools", 0400, dir, NULL, &pmalloc_pools_fops);
+
 	if (!pmalloc_alias_follows())
 		pr_warn("set_memory_ro() leaves the direct map writable%s: pools cannot be protected, pmalloc_protect_pool() fails with -EOPNOTSUPP\n",
 			PMALLOC_ALIAS_HINT);

@@ -102,7 +102,7 @@ static inline void *pmalloc(struct pmalloc_pool *pool, size_t size)
 	block->next = pool->blocks;
 	pool->blocks = block;
 	mutex_unlock(&pool->lock);
-	return PTR_ALIGN(block->data, pool->align);
+	return PTR_ALIGN((void *)block->data, pool->align);
 }
 
 static inline int pmalloc_protect_pool(struct pmalloc_pool *pool)
