@@ -9,9 +9,10 @@
 # The same kernel serves "make demo" and the kselftest boots, so the
 # configuration also carries what they need.
 #
-# The configuration is harness/x86_64.kunitconfig, which holds nothing
-# x86-specific, plus harness/ARCH.kunitconfig where an architecture needs
-# more, plus what kunit.py's own qemu_configs/ARCH.py adds.
+# The configuration is harness/common.kunitconfig, which holds nothing
+# architecture-specific, plus harness/ARCH.kunitconfig where an
+# architecture needs more (x86_64: LoadPin's disks and make bench), plus
+# what kunit.py's own qemu_configs/ARCH.py adds.
 #
 # "run" prints each case and records it in $RESULTS/kunit[-RUN], one
 # "PASS|FAIL|SKIP RUN: label" line each, RUN being the architecture and
@@ -45,10 +46,9 @@ mkdir -p "$CCACHE_DIR"
 
 args=(--arch="$TARGET_ARCH" --build_dir="$BUILD"
       --make_options="CC=ccache ${CROSS}gcc"
-      --kunitconfig="$ROOT/harness/x86_64.kunitconfig")
+      --kunitconfig="$ROOT/harness/common.kunitconfig")
 [ -z "$CROSS" ] || args+=(--cross_compile="$CROSS")
-if [ -f "$ROOT/harness/$TARGET_ARCH.kunitconfig" ] &&
-   [ "$TARGET_ARCH" != x86_64 ]; then
+if [ -f "$ROOT/harness/$TARGET_ARCH.kunitconfig" ]; then
 	args+=(--kunitconfig="$ROOT/harness/$TARGET_ARCH.kunitconfig")
 fi
 
