@@ -40,6 +40,13 @@ for diff in "$@"; do
 		diff -u --label "a/$p" --label "b/$p" "$base" "$p" >>"$tmp/new" &&
 			die "$diff: $p no longer holds the feature"
 	done
+	# A diff that loses most of its lines has lost the feature, not
+	# been rewritten: that happened once and left patch 2 holding all of
+	# write-rare.  Say so rather than write it.
+	was=$(grep -c '^+[^+]' "$diff" || true)
+	now=$(grep -c '^+[^+]' "$tmp/new" || true)
+	[ "$((now * 2))" -ge "$was" ] ||
+		die "$diff: would shrink from $was added lines to $now; take the feature out by hand and diff it"
 	if cmp -s "$tmp/new" "$diff"; then
 		say "$diff: unchanged"
 	else
