@@ -35,6 +35,7 @@
 #include <linux/pmalloc.h>
 #include <linux/prandom.h>
 #include <linux/rcupdate.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/vmalloc.h>
@@ -71,6 +72,14 @@ MODULE_PARM_DESC(seed, "Seed of the random traces (default 1)");
 #define BENCH_SCALING_SIZE	64
 
 static const size_t bench_sizes[] = { 8, 32, 64, 256, 1024, 4000 };
+
+/*
+ * The refill sizes pmalloc's allocation cost and memory are measured with:
+ * the default of one page, and the larger areas a user with many small
+ * objects would ask for, which pay one vmalloc call and one set of records
+ * per 4 or 16 pages but may give up that much at each protect.
+ */
+static const size_t bench_refills[] = { 0, SZ_16K, SZ_64K };
 
 /* vmalloc() is timed for these sizes and up: below, nobody would use it. */
 #define BENCH_VMALLOC_MIN	1024
@@ -129,7 +138,7 @@ static bool bench_all_allocated(void)
 	return true;
 }
 
-static int bench_kmalloc(size_t size, unsigned int round)
+static int bench_kmalloc(size_t size, size_t refill, unsigned int round)
 {
 	unsigned int i;
 	bool ok;
@@ -146,7 +155,7 @@ static int bench_kmalloc(size_t size, unsigned int round)
 	return ok ? 0 : -ENOMEM;
 }
 
-static int bench_vmalloc(size_t size, unsigned int round)
+static int bench_vmalloc(size_t size, size_t refill, unsigned int round)
 {
 	unsigned int i;
 	bool ok;
@@ -163,14 +172,14 @@ static int bench_vmalloc(size_t size, unsigned int round)
 	return ok ? 0 : -ENOMEM;
 }
 
-static int bench_pmalloc(size_t size, unsigned int round)
+static int bench_pmalloc(size_t size, size_t refill, unsigned int round)
 {
 	struct pmalloc_pool *pool;
 	unsigned int i;
 	bool ok;
 	u64 t0;
 
-	pool = pmalloc_create_pool(0, PMALLOC_ALIGN_DEFAULT);
+	pool = pmalloc_create_pool(refill, PMALLOC_ALIGN_DEFAULT);
 	if (!pool)
 		return -ENOMEM;
 
@@ -186,7 +195,7 @@ static int bench_pmalloc(size_t size, unsigned int round)
 }
 
 /* genalloc from one chunk that holds exactly what the round asks for. */
-static int bench_genalloc(size_t size, unsigned int round)
+static int bench_genalloc(size_t size, size_t refill, unsigned int round)
 {
 	size_t bytes = (size_t)nr_allocs * ALIGN(size, BENCH_ALIGN);
 	struct gen_pool *pool;
@@ -225,22 +234,31 @@ out_destroy:
 	return ret;
 }
 
+/*
+ * Each of these is timed in every round, in this order: pmalloc with each
+ * of bench_refills, then the others (vmalloc only for the large sizes).
+ */
+#define BENCH_NR_ALLOC		(ARRAY_SIZE(bench_refills) + 3)
+
 static int bench_alloc_cost(void)
 {
-	int (*const alloc[])(size_t, unsigned int) = {
-		bench_pmalloc, bench_kmalloc, bench_genalloc, bench_vmalloc,
+	int (*const other[])(size_t, size_t, unsigned int) = {
+		bench_kmalloc, bench_genalloc, bench_vmalloc,
 	};
-	char buf[ARRAY_SIZE(alloc)][24];
-	u64 *times[ARRAY_SIZE(alloc)];
+	const unsigned int nr_refills = ARRAY_SIZE(bench_refills);
+	char buf[BENCH_NR_ALLOC][24];
+	u64 *times[BENCH_NR_ALLOC];
 	unsigned int s, a, r;
 	int ret = -ENOMEM;
 
-	for (a = 0; a < ARRAY_SIZE(alloc); a++)
+	/* The line printed below names the three refill sizes. */
+	BUILD_BUG_ON(ARRAY_SIZE(bench_refills) != 3);
+	for (a = 0; a < BENCH_NR_ALLOC; a++)
 		times[a] = kcalloc(rounds, sizeof(u64), GFP_KERNEL);
 
 	for (s = 0; s < ARRAY_SIZE(bench_sizes); s++) {
 		size_t size = bench_sizes[s];
-		unsigned int nr = ARRAY_SIZE(alloc);
+		unsigned int nr = BENCH_NR_ALLOC;
 
 		if (size < BENCH_VMALLOC_MIN)
 			nr--;
@@ -248,13 +266,16 @@ static int bench_alloc_cost(void)
 			for (a = 0; a < nr; a++) {
 				if (!times[a])
 					goto out_free;
-				ret = alloc[a](size, r);
+				if (a < nr_refills)
+					ret = bench_pmalloc(size, bench_refills[a], r);
+				else
+					ret = other[a - nr_refills](size, 0, r);
 				if (ret)
 					goto out_free;
 				times[a][r] = bench_times[r];
 			}
 		}
-		for (a = 0; a < ARRAY_SIZE(alloc); a++) {
+		for (a = 0; a < BENCH_NR_ALLOC; a++) {
 			if (a == nr) {
 				strscpy(buf[a], "-");
 				continue;
@@ -262,12 +283,13 @@ static int bench_alloc_cost(void)
 			memcpy(bench_times, times[a], rounds * sizeof(u64));
 			bench_ns(buf[a], sizeof(buf[a]), bench_median(nr_allocs));
 		}
-		pr_info("alloc size=%zu ns_per_alloc pmalloc=%s kmalloc=%s genalloc=%s vmalloc=%s\n",
-			size, buf[0], buf[1], buf[2], buf[3]);
+		pr_info("alloc size=%zu ns_per_alloc pmalloc=%s pmalloc_refill_%zu=%s pmalloc_refill_%zu=%s kmalloc=%s genalloc=%s vmalloc=%s\n",
+			size, buf[0], bench_refills[1], buf[1], bench_refills[2],
+			buf[2], buf[3], buf[4], buf[5]);
 	}
 	ret = 0;
 out_free:
-	for (a = 0; a < ARRAY_SIZE(alloc); a++)
+	for (a = 0; a < BENCH_NR_ALLOC; a++)
 		kfree(times[a]);
 	if (ret)
 		pr_err("alloc: out of memory\n");
@@ -457,8 +479,11 @@ static void bench_count_areas(unsigned int nr, struct bench_usage *u)
 	u->given_up += end - last;
 }
 
-/* Run @t through pmalloc, protecting the pool every @every objects. */
-static int bench_pmalloc_trace(const struct bench_trace *t,
+/*
+ * Run @t through a pmalloc pool of refill size @refill, protecting it every
+ * @every objects.
+ */
+static int bench_pmalloc_trace(const struct bench_trace *t, size_t refill,
 			       unsigned int every, struct bench_usage *u)
 {
 	struct pmalloc_pool *pool;
@@ -469,7 +494,7 @@ static int bench_pmalloc_trace(const struct bench_trace *t,
 	memset(u, 0, sizeof(*u));
 	bench_shrink_kmalloc();
 	slab0 = bench_slab_bytes();
-	pool = pmalloc_create_pool(0, PMALLOC_ALIGN_DEFAULT);
+	pool = pmalloc_create_pool(refill, PMALLOC_ALIGN_DEFAULT);
 	if (!pool)
 		return -ENOMEM;
 
@@ -570,6 +595,25 @@ static int bench_genalloc_trace(const struct bench_trace *t, s64 *consumed)
 	return ret;
 }
 
+static void bench_print_usage(const struct bench_trace *t, size_t refill,
+			      unsigned int every, const struct bench_usage *u)
+{
+	char buf[12] = "once";
+
+	if (every)
+		snprintf(buf, sizeof(buf), "%u", every);
+	pr_info("protect trace=%s refill=%zu every=%s areas=%u area_bytes=%llu records=%lld given_up=%llu\n",
+		t->name, refill, buf, u->areas, u->area_bytes, u->records,
+		u->given_up);
+}
+
+/*
+ * The larger refill sizes are protected once and every 100 objects only:
+ * protecting every 10 or every object would take a whole area each time,
+ * up to 100,000 areas of 64 KiB, more than the guest has.
+ */
+#define BENCH_REFILL_EVERY	100
+
 static int bench_memory_trace(const struct bench_trace *t)
 {
 	static const unsigned int every[] = { 1, 10, 100 };
@@ -582,22 +626,31 @@ static int bench_memory_trace(const struct bench_trace *t)
 	if (!ret)
 		ret = bench_genalloc_trace(t, &genalloc_bytes);
 	if (!ret)
-		ret = bench_pmalloc_trace(t, 0, &u);
+		ret = bench_pmalloc_trace(t, 0, 0, &u);
 	if (ret)
 		return ret;
 	pr_info("memory trace=%s objects=%u requested=%llu pmalloc=%lld kmalloc=%lld genalloc=%lld\n",
 		t->name, t->nr, t->requested, (s64)u.area_bytes + u.records,
 		kmalloc_bytes, genalloc_bytes);
-	pr_info("protect trace=%s every=once areas=%u area_bytes=%llu records=%lld given_up=%llu\n",
-		t->name, u.areas, u.area_bytes, u.records, u.given_up);
+	bench_print_usage(t, 0, 0, &u);
 
 	for (i = 0; i < ARRAY_SIZE(every); i++) {
-		ret = bench_pmalloc_trace(t, every[i], &u);
+		ret = bench_pmalloc_trace(t, 0, every[i], &u);
 		if (ret)
 			return ret;
-		pr_info("protect trace=%s every=%u areas=%u area_bytes=%llu records=%lld given_up=%llu\n",
-			t->name, every[i], u.areas, u.area_bytes, u.records,
-			u.given_up);
+		bench_print_usage(t, 0, every[i], &u);
+	}
+
+	for (i = 1; i < ARRAY_SIZE(bench_refills); i++) {
+		ret = bench_pmalloc_trace(t, bench_refills[i], 0, &u);
+		if (ret)
+			return ret;
+		bench_print_usage(t, bench_refills[i], 0, &u);
+		ret = bench_pmalloc_trace(t, bench_refills[i],
+					  BENCH_REFILL_EVERY, &u);
+		if (ret)
+			return ret;
+		bench_print_usage(t, bench_refills[i], BENCH_REFILL_EVERY, &u);
 	}
 	return 0;
 }
@@ -781,8 +834,10 @@ static int __init bench_init(void)
 		goto out_free;
 	}
 
-	pr_info("start rounds=%u nr_allocs=%u nr_areas=%u nr_random=%u seed=%u\n",
-		rounds, nr_allocs, nr_areas, nr_random, seed);
+	BUILD_BUG_ON(ARRAY_SIZE(bench_refills) != 3);
+	pr_info("start rounds=%u nr_allocs=%u nr_areas=%u nr_random=%u seed=%u refills=%zu,%zu,%zu\n",
+		rounds, nr_allocs, nr_areas, nr_random, seed, bench_refills[0],
+		bench_refills[1], bench_refills[2]);
 	/* First, while the direct map has split the least. */
 	ret = bench_protect();
 	if (!ret)
