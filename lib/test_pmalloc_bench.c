@@ -480,11 +480,12 @@ static void bench_count_areas(unsigned int nr, struct bench_usage *u)
 }
 
 /*
- * Run @t through a pmalloc pool of refill size @refill, protecting it every
- * @every objects.
+ * Run @t through a pmalloc pool of refill size @refill and alignment order
+ * @align_order, protecting it every @every objects.
  */
 static int bench_pmalloc_trace(const struct bench_trace *t, size_t refill,
-			       unsigned int every, struct bench_usage *u)
+			       short align_order, unsigned int every,
+			       struct bench_usage *u)
 {
 	struct pmalloc_pool *pool;
 	unsigned int i;
@@ -494,7 +495,7 @@ static int bench_pmalloc_trace(const struct bench_trace *t, size_t refill,
 	memset(u, 0, sizeof(*u));
 	bench_shrink_kmalloc();
 	slab0 = bench_slab_bytes();
-	pool = pmalloc_create_pool(refill, PMALLOC_ALIGN_DEFAULT);
+	pool = pmalloc_create_pool(refill, align_order);
 	if (!pool)
 		return -ENOMEM;
 
@@ -596,15 +597,18 @@ static int bench_genalloc_trace(const struct bench_trace *t, s64 *consumed)
 }
 
 static void bench_print_usage(const struct bench_trace *t, size_t refill,
-			      unsigned int every, const struct bench_usage *u)
+			      short align_order, unsigned int every,
+			      const struct bench_usage *u)
 {
-	char buf[12] = "once";
+	char buf[12] = "once", align[12] = "default";
 
 	if (every)
 		snprintf(buf, sizeof(buf), "%u", every);
-	pr_info("protect trace=%s refill=%zu every=%s areas=%u area_bytes=%llu records=%lld given_up=%llu\n",
-		t->name, refill, buf, u->areas, u->area_bytes, u->records,
-		u->given_up);
+	if (align_order != PMALLOC_ALIGN_DEFAULT)
+		snprintf(align, sizeof(align), "%d", align_order);
+	pr_info("protect trace=%s refill=%zu align=%s every=%s areas=%u area_bytes=%llu records=%lld given_up=%llu\n",
+		t->name, refill, align, buf, u->areas, u->area_bytes,
+		u->records, u->given_up);
 }
 
 /*
@@ -614,9 +618,23 @@ static void bench_print_usage(const struct bench_trace *t, size_t refill,
  */
 #define BENCH_REFILL_EVERY	100
 
+/* Run @t through pmalloc, print what it took, and return the error if any. */
+static int bench_usage_case(const struct bench_trace *t, size_t refill,
+			    short align_order, unsigned int every)
+{
+	struct bench_usage u;
+	int ret;
+
+	ret = bench_pmalloc_trace(t, refill, align_order, every, &u);
+	if (!ret)
+		bench_print_usage(t, refill, align_order, every, &u);
+	return ret;
+}
+
 static int bench_memory_trace(const struct bench_trace *t)
 {
 	static const unsigned int every[] = { 1, 10, 100 };
+	const short dflt = PMALLOC_ALIGN_DEFAULT;
 	s64 kmalloc_bytes, genalloc_bytes;
 	struct bench_usage u;
 	unsigned int i;
@@ -626,33 +644,31 @@ static int bench_memory_trace(const struct bench_trace *t)
 	if (!ret)
 		ret = bench_genalloc_trace(t, &genalloc_bytes);
 	if (!ret)
-		ret = bench_pmalloc_trace(t, 0, 0, &u);
+		ret = bench_pmalloc_trace(t, 0, dflt, 0, &u);
 	if (ret)
 		return ret;
 	pr_info("memory trace=%s objects=%u requested=%llu pmalloc=%lld kmalloc=%lld genalloc=%lld\n",
 		t->name, t->nr, t->requested, (s64)u.area_bytes + u.records,
 		kmalloc_bytes, genalloc_bytes);
-	bench_print_usage(t, 0, 0, &u);
+	bench_print_usage(t, 0, dflt, 0, &u);
 
-	for (i = 0; i < ARRAY_SIZE(every); i++) {
-		ret = bench_pmalloc_trace(t, 0, every[i], &u);
-		if (ret)
-			return ret;
-		bench_print_usage(t, 0, every[i], &u);
+	for (i = 0; i < ARRAY_SIZE(every) && !ret; i++)
+		ret = bench_usage_case(t, 0, dflt, every[i]);
+
+	for (i = 1; i < ARRAY_SIZE(bench_refills) && !ret; i++) {
+		ret = bench_usage_case(t, bench_refills[i], dflt, 0);
+		if (!ret)
+			ret = bench_usage_case(t, bench_refills[i], dflt,
+					       BENCH_REFILL_EVERY);
 	}
 
-	for (i = 1; i < ARRAY_SIZE(bench_refills); i++) {
-		ret = bench_pmalloc_trace(t, bench_refills[i], 0, &u);
-		if (ret)
-			return ret;
-		bench_print_usage(t, bench_refills[i], 0, &u);
-		ret = bench_pmalloc_trace(t, bench_refills[i],
-					  BENCH_REFILL_EVERY, &u);
-		if (ret)
-			return ret;
-		bench_print_usage(t, bench_refills[i], BENCH_REFILL_EVERY, &u);
-	}
-	return 0;
+	/*
+	 * Byte-aligned objects, protected once: what the trace costs when
+	 * no object is rounded up to ARCH_KMALLOC_MINALIGN.
+	 */
+	for (i = 0; i < ARRAY_SIZE(bench_refills) && !ret; i++)
+		ret = bench_usage_case(t, bench_refills[i], 0, 0);
+	return ret;
 }
 
 /* Uniformly random sizes from 8 to 256 bytes. */
@@ -738,11 +754,35 @@ out_free:
 	return ret;
 }
 
-/* The vm events a protect is charged with. */
-static const enum vm_event_item bench_events[] = {
-	NR_TLB_REMOTE_FLUSH, NR_TLB_REMOTE_FLUSH_RECEIVED,
-	NR_TLB_LOCAL_FLUSH_ALL, NR_TLB_LOCAL_FLUSH_ONE,
-	DIRECT_MAP_LEVEL2_SPLIT, DIRECT_MAP_LEVEL3_SPLIT,
+/*
+ * The vm events a protect is charged with.  The TLB flush counters exist
+ * only with CONFIG_DEBUG_TLBFLUSH, which only x86 offers, and the
+ * direct-map split counters only on x86; elsewhere their column reads "-".
+ */
+#define BENCH_NO_EVENT		(-1)
+
+static const struct {
+	const char *name;
+	int item;		/* an enum vm_event_item, or BENCH_NO_EVENT */
+} bench_events[] = {
+#ifdef CONFIG_DEBUG_TLBFLUSH
+	{ "flush_all_calls", NR_TLB_REMOTE_FLUSH },
+	{ "full_flushes", NR_TLB_REMOTE_FLUSH_RECEIVED },
+	{ "local_flush_all", NR_TLB_LOCAL_FLUSH_ALL },
+	{ "page_flushes", NR_TLB_LOCAL_FLUSH_ONE },
+#else
+	{ "flush_all_calls", BENCH_NO_EVENT },
+	{ "full_flushes", BENCH_NO_EVENT },
+	{ "local_flush_all", BENCH_NO_EVENT },
+	{ "page_flushes", BENCH_NO_EVENT },
+#endif
+#ifdef CONFIG_X86
+	{ "splits_2m", DIRECT_MAP_LEVEL2_SPLIT },
+	{ "splits_1g", DIRECT_MAP_LEVEL3_SPLIT },
+#else
+	{ "splits_2m", BENCH_NO_EVENT },
+	{ "splits_1g", BENCH_NO_EVENT },
+#endif
 };
 
 static unsigned long bench_ev0[NR_VM_EVENT_ITEMS];
@@ -771,6 +811,7 @@ err_destroy:
 static int bench_protect_case(unsigned int pages, bool one)
 {
 	u64 sum[ARRAY_SIZE(bench_events)] = { };
+	char ev[ARRAY_SIZE(bench_events)][24];
 	struct pmalloc_pool *pool;
 	unsigned int r, e;
 	char buf[24];
@@ -792,14 +833,27 @@ static int bench_protect_case(unsigned int pages, bool one)
 		pmalloc_destroy_pool(pool);
 		if (ret)
 			return ret;
-		for (e = 0; e < ARRAY_SIZE(bench_events); e++)
-			sum[e] += bench_ev1[bench_events[e]] -
-				  bench_ev0[bench_events[e]];
+		for (e = 0; e < ARRAY_SIZE(bench_events); e++) {
+			int item = bench_events[e].item;
+
+			if (item != BENCH_NO_EVENT)
+				sum[e] += bench_ev1[item] - bench_ev0[item];
+		}
 	}
-	pr_info("protect_cost pages=%u areas=%u rounds=%u ns_per_protect=%s flush_all_calls=%llu full_flushes=%llu local_flush_all=%llu page_flushes=%llu splits_2m=%llu splits_1g=%llu\n",
+	for (e = 0; e < ARRAY_SIZE(bench_events); e++) {
+		if (bench_events[e].item == BENCH_NO_EVENT)
+			snprintf(ev[e], sizeof(ev[e]), "%s=-",
+				 bench_events[e].name);
+		else
+			snprintf(ev[e], sizeof(ev[e]), "%s=%llu",
+				 bench_events[e].name, sum[e]);
+	}
+	/* The line printed below names every event. */
+	BUILD_BUG_ON(ARRAY_SIZE(bench_events) != 6);
+	pr_info("protect_cost pages=%u areas=%u rounds=%u ns_per_protect=%s %s %s %s %s %s %s\n",
 		pages, one ? 1 : pages, rounds,
 		bench_ns(buf, sizeof(buf), bench_median(1)),
-		sum[0], sum[1], sum[2], sum[3], sum[4], sum[5]);
+		ev[0], ev[1], ev[2], ev[3], ev[4], ev[5]);
 	return 0;
 }
 
