@@ -41,6 +41,8 @@
 #include <linux/vmalloc.h>
 #include <linux/vmstat.h>
 
+#include "test_pmalloc_bench.h"
+
 static unsigned int rounds = 7;
 module_param(rounds, uint, 0444);
 MODULE_PARM_DESC(rounds, "Rounds of each timed case, the median is printed (default 7)");
@@ -60,6 +62,10 @@ MODULE_PARM_DESC(nr_random, "Objects in the random-size memory trace (default 10
 static unsigned int seed = 1;
 module_param(seed, uint, 0444);
 MODULE_PARM_DESC(seed, "Seed of the random traces (default 1)");
+
+static unsigned int nr_updates = 1000;
+module_param(nr_updates, uint, 0444);
+MODULE_PARM_DESC(nr_updates, "Write-rare updates timed per round (default 1000)");
 
 /* pmalloc's default alignment, and so the granule genalloc gets too. */
 #define BENCH_ALIGN		ARCH_KMALLOC_MINALIGN
@@ -873,12 +879,188 @@ static int bench_protect(void)
 	return ret;
 }
 
+/*
+ * Write-rare updates: pmalloc_wr_memcpy() into an object of a protected
+ * write-rare pool, against a memcpy() into an object of a plain pool that
+ * was never protected, and against what an owner could do without
+ * write-rare: make the page writable, write, make it read-only again.
+ * set_memory_rw() is not exported, so that round trip is timed by
+ * test_pmalloc_bench_rw_round_trips(), built in, on a page of its own.
+ */
+static const size_t bench_wr_sizes[] = { 8, PAGE_SIZE };
+
+/* Two patterns of a page each, taken in turn: every update changes bytes. */
+static u8 *bench_wr_src[2];
+
+static const u8 *bench_wr_pattern(unsigned int i)
+{
+	return bench_wr_src[i & 1];
+}
+
+/* An object of @n bytes, filled, from a new pool; protected if @wr. */
+static void *bench_wr_object(size_t n, bool wr, struct pmalloc_pool **pool)
+{
+	void *obj;
+	int ret;
+
+	*pool = wr ? pmalloc_create_wr_pool(0, PMALLOC_ALIGN_DEFAULT) :
+		     pmalloc_create_pool(0, PMALLOC_ALIGN_DEFAULT);
+	obj = *pool ? pmalloc(*pool, n) : NULL;
+	if (!obj) {
+		pmalloc_destroy_pool(*pool);
+		return ERR_PTR(-ENOMEM);
+	}
+	memcpy(obj, bench_wr_pattern(1), n);
+	ret = wr ? pmalloc_protect_pool(*pool) : 0;
+	if (ret) {
+		pmalloc_destroy_pool(*pool);
+		return ERR_PTR(ret);
+	}
+	return obj;
+}
+
+/* 0 if @obj holds the pattern the last of nr_updates updates wrote. */
+static int bench_wr_check(const void *obj, size_t n)
+{
+	return memcmp(obj, bench_wr_pattern(nr_updates - 1), n) ? -EIO : 0;
+}
+
+static int bench_wr_memcpy(size_t n, unsigned int round)
+{
+	struct pmalloc_pool *pool;
+	unsigned int i;
+	void *obj;
+	int ret;
+	u64 t0;
+
+	obj = bench_wr_object(n, false, &pool);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+
+	bench_settle();
+	t0 = ktime_get_ns();
+	for (i = 0; i < nr_updates; i++) {
+		memcpy(obj, bench_wr_pattern(i), n);
+		/* Keep each copy: only the last one is ever read. */
+		barrier();
+	}
+	bench_times[round] = ktime_get_ns() - t0;
+
+	ret = bench_wr_check(obj, n);
+	pmalloc_destroy_pool(pool);
+	return ret;
+}
+
+static int bench_wr_update(size_t n, unsigned int round)
+{
+	struct pmalloc_pool *pool;
+	unsigned int i;
+	void *obj;
+	int ret = 0;
+	u64 t0;
+
+	obj = bench_wr_object(n, true, &pool);
+	if (IS_ERR(obj))
+		return PTR_ERR(obj);
+
+	bench_settle();
+	t0 = ktime_get_ns();
+	for (i = 0; i < nr_updates && !ret; i++)
+		ret = pmalloc_wr_memcpy(obj, bench_wr_pattern(i), n);
+	bench_times[round] = ktime_get_ns() - t0;
+
+	if (!ret)
+		ret = bench_wr_check(obj, n);
+	pmalloc_destroy_pool(pool);
+	return ret;
+}
+
+static int bench_wr_round_trip(size_t n, unsigned int round)
+{
+	bench_settle();
+	return test_pmalloc_bench_rw_round_trips(bench_wr_pattern(0), n,
+						 nr_updates,
+						 &bench_times[round]);
+}
+
+#define BENCH_NR_WR	3
+
+/*
+ * Time the three ways in turn in each round.  A way the kernel refuses
+ * with -EOPNOTSUPP (write-rare where the architecture cannot write
+ * protected memory) is reported as such; any other error fails the case.
+ */
+static int bench_wr_size(size_t n, u64 *times[BENCH_NR_WR])
+{
+	int (*const way[BENCH_NR_WR])(size_t, unsigned int) = {
+		bench_wr_memcpy, bench_wr_update, bench_wr_round_trip,
+	};
+	char buf[BENCH_NR_WR][24];
+	int err[BENCH_NR_WR] = { };
+	unsigned int r, a;
+
+	for (r = 0; r < rounds; r++) {
+		for (a = 0; a < BENCH_NR_WR; a++) {
+			if (err[a])
+				continue;
+			err[a] = way[a](n, r);
+			if (err[a] && err[a] != -EOPNOTSUPP)
+				return err[a];
+			times[a][r] = bench_times[r];
+		}
+	}
+	for (a = 0; a < BENCH_NR_WR; a++) {
+		if (err[a]) {
+			strscpy(buf[a], "-");
+			continue;
+		}
+		memcpy(bench_times, times[a], rounds * sizeof(u64));
+		bench_ns(buf[a], sizeof(buf[a]), bench_median(nr_updates));
+	}
+	pr_info("wr size=%zu updates=%u ns_per_update memcpy=%s wr_memcpy=%s rw_round_trip=%s wr_error=%d rw_error=%d\n",
+		n, nr_updates, buf[0], buf[1], buf[2], err[1], err[2]);
+	return 0;
+}
+
+static int bench_wr(void)
+{
+	u64 *times[BENCH_NR_WR] = { };
+	unsigned int i, a;
+	int ret = -ENOMEM;
+
+	for (i = 0; i < ARRAY_SIZE(bench_wr_src); i++) {
+		bench_wr_src[i] = kmalloc(PAGE_SIZE, GFP_KERNEL);
+		if (!bench_wr_src[i])
+			goto out_free;
+		memset(bench_wr_src[i], i ? 0xa5 : 0x5a, PAGE_SIZE);
+	}
+	for (a = 0; a < BENCH_NR_WR; a++) {
+		times[a] = kcalloc(rounds, sizeof(u64), GFP_KERNEL);
+		if (!times[a])
+			goto out_free;
+	}
+
+	ret = 0;
+	for (i = 0; i < ARRAY_SIZE(bench_wr_sizes) && !ret; i++)
+		ret = bench_wr_size(bench_wr_sizes[i], times);
+out_free:
+	for (a = 0; a < BENCH_NR_WR; a++)
+		kfree(times[a]);
+	for (i = 0; i < ARRAY_SIZE(bench_wr_src); i++) {
+		kfree(bench_wr_src[i]);
+		bench_wr_src[i] = NULL;
+	}
+	if (ret)
+		pr_err("wr: failed with %d\n", ret);
+	return ret;
+}
+
 static int __init bench_init(void)
 {
 	int ret;
 
-	if (!rounds || !nr_allocs || !nr_areas || !nr_random) {
-		pr_err("rounds, nr_allocs, nr_areas and nr_random must be at least 1\n");
+	if (!rounds || !nr_allocs || !nr_areas || !nr_random || !nr_updates) {
+		pr_err("rounds, nr_allocs, nr_areas, nr_random and nr_updates must be at least 1\n");
 		return -EINVAL;
 	}
 	bench_times = kcalloc(rounds, sizeof(*bench_times), GFP_KERNEL);
@@ -889,9 +1071,9 @@ static int __init bench_init(void)
 	}
 
 	BUILD_BUG_ON(ARRAY_SIZE(bench_refills) != 3);
-	pr_info("start rounds=%u nr_allocs=%u nr_areas=%u nr_random=%u seed=%u refills=%zu,%zu,%zu\n",
-		rounds, nr_allocs, nr_areas, nr_random, seed, bench_refills[0],
-		bench_refills[1], bench_refills[2]);
+	pr_info("start rounds=%u nr_allocs=%u nr_areas=%u nr_random=%u seed=%u nr_updates=%u refills=%zu,%zu,%zu\n",
+		rounds, nr_allocs, nr_areas, nr_random, seed, nr_updates,
+		bench_refills[0], bench_refills[1], bench_refills[2]);
 	/* First, while the direct map has split the least. */
 	ret = bench_protect();
 	if (!ret)
@@ -900,6 +1082,9 @@ static int __init bench_init(void)
 		ret = bench_scaling();
 	if (!ret)
 		ret = bench_memory();
+	/* Last: the set_memory_*() round trips split the direct map. */
+	if (!ret)
+		ret = bench_wr();
 	pr_info("done: %s\n", ret ? "failed" : "all cases ran");
 out_free:
 	kvfree(bench_ptrs);
@@ -914,5 +1099,6 @@ static void __exit bench_exit(void)
 }
 module_exit(bench_exit);
 
+MODULE_IMPORT_NS(PMALLOC_BENCH);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("Benchmark of pmalloc against kmalloc, genalloc and vmalloc");
