@@ -11,7 +11,8 @@
 #
 # The configuration is harness/common.kunitconfig, which holds nothing
 # architecture-specific, plus harness/ARCH.kunitconfig where an
-# architecture needs more (x86_64: LoadPin's disks and make bench), plus
+# architecture needs more (x86_64: LoadPin's disks and make bench; arm64:
+# make bench's module), plus
 # what kunit.py's own qemu_configs/ARCH.py adds.
 #
 # "run" prints each case and records it in $RESULTS/kunit[-RUN], one
