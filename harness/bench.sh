@@ -75,7 +75,7 @@ case $TARGET_ARCH in
 arm64)
 	# Where pools can be protected; make check boots it so too.
 	CMDLINE="$CMDLINE rodata=full"
-	ARGS="$BENCH_ARGS_ARM64${ARGS:+ ${BENCH_ARGS_ARM64:+ }$ARGS}"
+	ARGS="${BENCH_ARGS_ARM64:+$BENCH_ARGS_ARM64 }$ARGS"
 	;;
 x86_64) ;;
 *) die "make bench runs on x86_64 and arm64, not $TARGET_ARCH" ;;
