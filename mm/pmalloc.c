@@ -45,6 +45,9 @@
 #ifdef CONFIG_X86
 #include <asm/text-patching.h>
 #endif
+#ifdef CONFIG_ARM64
+#include <asm/patching.h>
+#endif
 
 struct pmalloc_area {
 	struct list_head node;		/* in one of the pool's lists */
@@ -477,6 +480,83 @@ static bool pmalloc_arch_wr(enum pmalloc_wr_op op, void *dst, const void *src,
 	case PMALLOC_WR_PTR:
 		return text_poke_store_release(dst,
 					       *(const unsigned long *)src);
+	}
+	return false;
+}
+#elif defined(CONFIG_ARM64) && defined(CONFIG_EXECMEM)
+/*
+ * arm64 writes through the FIX_TEXT_POKE0 fixmap slot: aarch64_insn_copy(),
+ * aarch64_insn_set() and aarch64_insn_write_literal_u64() map one page
+ * there at a time under patch_lock, with interrupts off, and clear the
+ * slot before they return.  The slot is in the kernel's shared page
+ * tables, so while a page is mapped there another CPU could reach it at
+ * that address too; the rst says so.  Without CONFIG_EXECMEM they write
+ * through the address they are given, and for read-only memory the bytes
+ * would be lost without an error, so there is no writer then.
+ *
+ * The first two need a word-aligned destination, and aarch64_insn_set()
+ * fills whole words.  Bytes before the first aligned address are merged
+ * into the word that holds them, which is written back whole.  That word
+ * lies in one page, so in one area of the pool whose mutex the caller
+ * holds: no other write-rare call changes it meanwhile, and nothing else
+ * can write it at all.
+ */
+static void pmalloc_arm64_wr(void *dst, const void *src, size_t n, bool fill)
+{
+	size_t head = (unsigned long)dst & (sizeof(u32) - 1);
+	u8 c = *(const u8 *)src;
+	u8 tail[sizeof(u32)];
+	size_t len;
+	u32 word;
+
+	if (head) {
+		void *at = dst - head;
+
+		len = min(n, sizeof(word) - head);
+		memcpy(&word, at, sizeof(word));
+		if (fill)
+			memset((u8 *)&word + head, c, len);
+		else
+			memcpy((u8 *)&word + head, src, len);
+		aarch64_insn_copy(at, &word, sizeof(word));
+		dst += len;
+		if (!fill)
+			src += len;
+		n -= len;
+	}
+	if (!n)
+		return;
+	if (!fill) {
+		aarch64_insn_copy(dst, (void *)src, n);
+		return;
+	}
+	len = round_down(n, sizeof(u32));
+	if (len)
+		aarch64_insn_set(dst, 0x01010101U * c, len);
+	if (n > len) {
+		memset(tail, c, sizeof(tail));
+		aarch64_insn_copy(dst + len, tail, n - len);
+	}
+}
+
+static bool pmalloc_arch_wr(enum pmalloc_wr_op op, void *dst, const void *src,
+			    size_t n)
+{
+	switch (op) {
+	case PMALLOC_WR_COPY:
+	case PMALLOC_WR_SET:
+		pmalloc_arm64_wr(dst, src, n, op == PMALLOC_WR_SET);
+		return true;
+	case PMALLOC_WR_PTR:
+		/*
+		 * The literal writer moves its aligned u64 with
+		 * copy_to_kernel_nofault(), one STR: a single-copy atomic
+		 * store.  The barrier orders the caller's earlier loads and
+		 * stores before it, as the release of smp_store_release().
+		 */
+		smp_mb();
+		return !aarch64_insn_write_literal_u64(dst,
+						       *(const u64 *)src);
 	}
 	return false;
 }
