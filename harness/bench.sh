@@ -46,7 +46,6 @@ BENCH_ARGS_ARM64=${BENCH_ARGS_ARM64:-}
 
 if [ "${1:-}" != boot ]; then
 	mkdir -p "$OUT"
-	: >"$OUT/results.md.new"
 	for arch in ${BENCH_ARCHES-x86_64 arm64}; do
 		case $arch in
 		x86_64|arm64) ;;
@@ -54,7 +53,14 @@ if [ "${1:-}" != boot ]; then
 		esac
 		# harness/run built x86_64 before calling this.
 		[ "$arch" = x86_64 ] || PMALLOC_ARCH=$arch "$ROOT/harness/kunit.sh" build
+		rm -f "$OUT/$arch/results.md"
 		step "bench $arch" env PMALLOC_ARCH="$arch" "$0" boot
+	done
+	# The last run of each architecture, each dated in its first line:
+	# BENCH_ARCHES=arm64 leaves x86_64's last tables in place.
+	: >"$OUT/results.md.new"
+	for arch in x86_64 arm64; do
+		[ -f "$OUT/$arch/results.md" ] || continue
 		{
 			printf '### %s\n\n' "$arch"
 			cat "$OUT/$arch/results.md"
