@@ -28,6 +28,7 @@
 #include <linux/tracepoint.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
+#include <linux/wait_bit.h>
 
 #include <kunit/test.h>
 #include <trace/events/printk.h>
@@ -1483,11 +1484,14 @@ static void two_threads_share_a_pool(struct kunit *test)
 #define PMALLOC_TEST_RACERS		3
 #define PMALLOC_TEST_RACER_OBJS		1024
 #define PMALLOC_TEST_RACE_PROTECTS	20
+#define PMALLOC_TEST_RACE_BATCH		16
 
 /*
  * Allocators racing a protector.  The protector counts the protect calls
  * it has begun and those that have returned; an allocator reads the second
  * count before each pmalloc() and the first after looking up the object.
+ * Allocators go in batches, each after one more protect has returned, so
+ * that the objects spread over all the protects.
  */
 struct pmalloc_test_race {
 	struct pmalloc_pool *pool;
@@ -1518,13 +1522,20 @@ static int pmalloc_test_racer_fn(void *data)
 	struct pmalloc_test_race *race = w->race;
 	struct pmalloc_test_obj *obj;
 	enum pmalloc_range range;
-	int before, after;
+	int before, after, seen = 0;
 	size_t j;
 
 	wait_for_completion(&race->start);
 	for (w->nr = 0; w->nr < PMALLOC_TEST_RACER_OBJS; w->nr++) {
-		if (READ_ONCE(race->stop))
-			break;
+		if (w->nr % PMALLOC_TEST_RACE_BATCH == 0) {
+			/* After the last protect, one batch stays writable. */
+			if (READ_ONCE(race->stop))
+				break;
+			wait_var_event(&race->returned,
+				       atomic_read(&race->returned) != seen ||
+				       READ_ONCE(race->stop));
+			seen = atomic_read(&race->returned);
+		}
 		obj = &w->objs[w->nr];
 		obj->seed = w->id * PMALLOC_TEST_RACER_OBJS + w->nr;
 		obj->size = 1 + (w->nr * 37 + w->id * 11) % 120;
@@ -1575,10 +1586,11 @@ static int pmalloc_test_cmp_obj(const void *a, const void *b)
 /*
  * Three threads allocate objects of mostly small sizes, so that nearly
  * every call takes the lockless path, while this one protects the pool
- * over and over.  Every object must be aligned, inside one area, never
- * taken from an area protected before it was asked for, distinct from the
- * others, hold what was written to it if the write went through, and in
- * the end refuse writes if its area is protected and take them if not.
+ * over and over; they allocate one batch more once it has stopped.  Every
+ * object must be aligned, inside one area, never taken from an area
+ * protected before it was asked for, distinct from the others, hold what
+ * was written to it if the write went through, and in the end refuse
+ * writes if its area is protected and take them if not.
  */
 static void allocation_races_protect(struct kunit *test)
 {
@@ -1631,12 +1643,17 @@ static void allocation_races_protect(struct kunit *test)
 		/* Pairs with the racers' smp_rmb(). */
 		smp_mb__after_atomic();
 		race->err = pmalloc_protect_pool(race->pool);
-		atomic_inc_return_release(&race->returned);
+		/* Fully ordered, as wake_up_var() needs. */
+		atomic_inc_return(&race->returned);
+		wake_up_var(&race->returned);
 		if (race->err)
 			break;
 		schedule_timeout_uninterruptible(1);
 	}
 	WRITE_ONCE(race->stop, true);
+	/* The racers' wait must see stop once woken. */
+	smp_mb();
+	wake_up_var(&race->returned);
 	for (i = 0; i < started; i++)
 		wait_for_completion(&racers[i].done);
 	KUNIT_ASSERT_EQ(test, started, PMALLOC_TEST_RACERS);
@@ -1693,6 +1710,7 @@ static void allocation_races_protect(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, protects, PMALLOC_TEST_RACE_PROTECTS);
 	KUNIT_EXPECT_GT(test, last, first);
 	KUNIT_EXPECT_GT(test, locked, 0);
+	KUNIT_EXPECT_GT(test, writable, 0);
 }
 
 /* A write-rare pool that is destroyed when the case ends. */
