@@ -23,10 +23,12 @@
 #include <linux/sched.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <linux/string.h>
 #include <linux/tracepoint.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
+#include <linux/wait_bit.h>
 
 #include <kunit/test.h>
 #include <trace/events/printk.h>
@@ -1479,6 +1481,238 @@ static void two_threads_share_a_pool(struct kunit *test)
 	}
 }
 
+#define PMALLOC_TEST_RACERS		3
+#define PMALLOC_TEST_RACER_OBJS		1024
+#define PMALLOC_TEST_RACE_PROTECTS	20
+#define PMALLOC_TEST_RACE_BATCH		16
+
+/*
+ * Allocators racing a protector.  The protector counts the protect calls
+ * it has begun and those that have returned; an allocator reads the second
+ * count before each pmalloc() and the first after looking up the object.
+ * Allocators go in batches, each after one more protect has returned, so
+ * that the objects spread over all the protects.
+ */
+struct pmalloc_test_race {
+	struct pmalloc_pool *pool;
+	struct completion start;
+	atomic_t begun;
+	atomic_t returned;
+	bool stop;
+	int err;
+};
+
+struct pmalloc_test_racer {
+	struct pmalloc_test_race *race;
+	struct completion done;
+	unsigned int id;
+	unsigned int nr;
+	unsigned int failed;	/* pmalloc() returned NULL */
+	unsigned int bad;	/* misaligned, or not inside one area */
+	unsigned int late;	/* carved from an area already protected */
+	int first, last;	/* fewest and most protects returned before */
+	u8 *pattern;		/* what each object is filled with */
+	struct pmalloc_test_obj objs[PMALLOC_TEST_RACER_OBJS];
+	bool filled[PMALLOC_TEST_RACER_OBJS];
+};
+
+static int pmalloc_test_racer_fn(void *data)
+{
+	struct pmalloc_test_racer *w = data;
+	struct pmalloc_test_race *race = w->race;
+	struct pmalloc_test_obj *obj;
+	enum pmalloc_range range;
+	int before, after, seen = 0;
+	size_t j;
+
+	wait_for_completion(&race->start);
+	for (w->nr = 0; w->nr < PMALLOC_TEST_RACER_OBJS; w->nr++) {
+		if (w->nr % PMALLOC_TEST_RACE_BATCH == 0) {
+			/* After the last protect, one batch stays writable. */
+			if (READ_ONCE(race->stop))
+				break;
+			wait_var_event(&race->returned,
+				       atomic_read(&race->returned) != seen ||
+				       READ_ONCE(race->stop));
+			seen = atomic_read(&race->returned);
+		}
+		obj = &w->objs[w->nr];
+		obj->seed = w->id * PMALLOC_TEST_RACER_OBJS + w->nr;
+		obj->size = 1 + (w->nr * 37 + w->id * 11) % 120;
+		if (w->nr % 64 == 63)
+			obj->size += PAGE_SIZE;
+
+		before = atomic_read_acquire(&race->returned);
+		obj->p = pmalloc(race->pool, obj->size);
+		if (!obj->p) {
+			w->failed++;
+			continue;
+		}
+		range = is_pmalloc_object(obj->p, obj->size);
+		/* Pairs with the barrier between begun and protect. */
+		smp_rmb();
+		after = atomic_read(&race->begun);
+		if ((range != PMALLOC_WRITABLE && range != PMALLOC_PROTECTED) ||
+		    !IS_ALIGNED((unsigned long)obj->p, ARCH_KMALLOC_MINALIGN))
+			w->bad++;
+		/*
+		 * Protected already, though no protect call began between
+		 * the one that returned last before pmalloc() and the
+		 * lookup: the object came from an area protected before it
+		 * was asked for.
+		 */
+		if (range == PMALLOC_PROTECTED && after == before)
+			w->late++;
+		w->first = min(w->first, before);
+		w->last = max(w->last, before);
+
+		/* The area may be made read-only under the fill. */
+		for (j = 0; j < obj->size; j++)
+			w->pattern[j] = pmalloc_test_byte(obj->seed, j);
+		w->filled[w->nr] = !pmalloc_test_write(obj->p, w->pattern,
+						       obj->size);
+		cond_resched();
+	}
+	kthread_complete_and_exit(&w->done, 0);
+}
+
+static int pmalloc_test_cmp_obj(const void *a, const void *b)
+{
+	const struct pmalloc_test_obj *x = a, *y = b;
+
+	return x->p < y->p ? -1 : x->p > y->p;
+}
+
+/*
+ * Three threads allocate objects of mostly small sizes, so that nearly
+ * every call takes the lockless path, while this one protects the pool
+ * over and over; they allocate one batch more once it has stopped.  Every
+ * object must be aligned, inside one area, never taken from an area
+ * protected before it was asked for, distinct from the others, hold what
+ * was written to it if the write went through, and in the end refuse
+ * writes if its area is protected and take them if not.
+ */
+static void allocation_races_protect(struct kunit *test)
+{
+	const unsigned int total = PMALLOC_TEST_RACERS * PMALLOC_TEST_RACER_OBJS;
+	unsigned int i, j, n = 0, started, protects = 0;
+	unsigned int locked = 0, writable = 0, refused = 0;
+	int first = INT_MAX, last = 0;
+	struct pmalloc_test_racer *racers;
+	struct pmalloc_test_race *race;
+	struct pmalloc_test_obj *all;
+	enum pmalloc_range range;
+	struct task_struct *task;
+	bool *filled;
+
+	pmalloc_test_need_builtin(test);
+
+	race = kunit_kzalloc(test, sizeof(*race), GFP_KERNEL);
+	racers = kunit_kcalloc(test, PMALLOC_TEST_RACERS, sizeof(*racers),
+			       GFP_KERNEL);
+	all = kunit_kcalloc(test, total, sizeof(*all), GFP_KERNEL);
+	filled = kunit_kcalloc(test, total, sizeof(*filled), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, race);
+	KUNIT_ASSERT_NOT_NULL(test, racers);
+	KUNIT_ASSERT_NOT_NULL(test, all);
+	KUNIT_ASSERT_NOT_NULL(test, filled);
+
+	race->pool = pmalloc_test_pool(test, 0, PMALLOC_ALIGN_DEFAULT);
+	KUNIT_ASSERT_NOT_NULL(test, pmalloc(race->pool, 1));
+	pmalloc_test_protect(test, race->pool);
+
+	init_completion(&race->start);
+	for (i = 0; i < PMALLOC_TEST_RACERS; i++) {
+		racers[i].race = race;
+		racers[i].id = i;
+		racers[i].first = INT_MAX;
+		racers[i].pattern = kunit_kmalloc(test, 2 * PAGE_SIZE,
+						  GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, racers[i].pattern);
+		init_completion(&racers[i].done);
+	}
+	for (started = 0; started < PMALLOC_TEST_RACERS; started++) {
+		task = kthread_run(pmalloc_test_racer_fn, &racers[started],
+				   "pmalloc_test_race/%u", started);
+		if (IS_ERR(task))
+			break;
+	}
+	complete_all(&race->start);
+	for (; protects < PMALLOC_TEST_RACE_PROTECTS; protects++) {
+		atomic_inc(&race->begun);
+		/* Pairs with the racers' smp_rmb(). */
+		smp_mb__after_atomic();
+		race->err = pmalloc_protect_pool(race->pool);
+		/* Fully ordered, as wake_up_var() needs. */
+		atomic_inc_return(&race->returned);
+		wake_up_var(&race->returned);
+		if (race->err)
+			break;
+		schedule_timeout_uninterruptible(1);
+	}
+	WRITE_ONCE(race->stop, true);
+	/* The racers' wait must see stop once woken. */
+	smp_mb();
+	wake_up_var(&race->returned);
+	for (i = 0; i < started; i++)
+		wait_for_completion(&racers[i].done);
+	KUNIT_ASSERT_EQ(test, started, PMALLOC_TEST_RACERS);
+	KUNIT_EXPECT_EQ(test, race->err, 0);
+
+	for (i = 0; i < PMALLOC_TEST_RACERS; i++) {
+		KUNIT_EXPECT_EQ(test, racers[i].failed, 0);
+		KUNIT_EXPECT_EQ(test, racers[i].bad, 0);
+		KUNIT_EXPECT_EQ(test, racers[i].late, 0);
+		first = min(first, racers[i].first);
+		last = max(last, racers[i].last);
+		for (j = 0; j < racers[i].nr; j++) {
+			if (!racers[i].objs[j].p)
+				continue;
+			filled[n] = racers[i].filled[j];
+			all[n++] = racers[i].objs[j];
+		}
+	}
+
+	for (i = 0; i < n; i++) {
+		range = is_pmalloc_object(all[i].p, all[i].size);
+		if (filled[i])
+			KUNIT_EXPECT_TRUE_MSG(test,
+					      pmalloc_test_match(&all[i],
+								 all[i].p, 0,
+								 all[i].size),
+					      "object %u changed", all[i].seed);
+		else
+			refused++;
+		if (range == PMALLOC_PROTECTED) {
+			locked++;
+			pmalloc_test_expect_locked(test, &all[i]);
+		} else {
+			writable++;
+			KUNIT_EXPECT_EQ(test, range, PMALLOC_WRITABLE);
+			/* A write refused once is refused for good. */
+			KUNIT_EXPECT_TRUE_MSG(test, filled[i],
+					      "object %u refused a write, yet is writable",
+					      all[i].seed);
+			pmalloc_test_expect_writable(test, &all[i]);
+		}
+	}
+
+	sort(all, n, sizeof(*all), pmalloc_test_cmp_obj, NULL);
+	for (i = 1; i < n; i++)
+		KUNIT_EXPECT_FALSE_MSG(test, pmalloc_test_overlap(&all[i - 1],
+								  &all[i]),
+				       "objects %u and %u overlap",
+				       all[i - 1].seed, all[i].seed);
+
+	kunit_info(test, "%u objects between protects %d and %d of %u: %u protected, %u writable, %u writes refused\n",
+		   n, first, last, protects, locked, writable, refused);
+	/* Unless protects landed among the allocations, this proves little. */
+	KUNIT_EXPECT_EQ(test, protects, PMALLOC_TEST_RACE_PROTECTS);
+	KUNIT_EXPECT_GT(test, last, first);
+	KUNIT_EXPECT_GT(test, locked, 0);
+	KUNIT_EXPECT_GT(test, writable, 0);
+}
+
 /* A write-rare pool that is destroyed when the case ends. */
 static struct pmalloc_pool *pmalloc_test_wr_pool(struct kunit *test,
 						 size_t refill)
@@ -2043,6 +2277,7 @@ static struct kunit_case pmalloc_test_cases[] = {
 	KUNIT_CASE(destroy_restores_direct_map),
 	KUNIT_CASE_SLOW(pool_cycles_do_not_leak),
 	KUNIT_CASE(two_threads_share_a_pool),
+	KUNIT_CASE(allocation_races_protect),
 	KUNIT_CASE_PARAM(wr_memcpy_updates_protected_object,
 			 pmalloc_test_wr_range_gen_params),
 	KUNIT_CASE_PARAM(wr_memset_updates_protected_object,

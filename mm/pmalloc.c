@@ -17,15 +17,19 @@
  * tree maps every area's address range to its record, so that
  * is_pmalloc_object() can tell hardened usercopy what a pointer is.
  *
- * Every entry point may sleep.  A mutex per pool serialises allocation,
+ * Every entry point may sleep.  A mutex per pool serialises adding areas,
  * protection and the area lists, so one pool can be shared by several
  * threads; destroying a pool is the owner's job once nobody uses it.
- * Live pools are also on a global list, for the debugfs listing
- * (pmalloc/pools); its mutex is taken before a pool's own, never after.
+ * Most allocations take no lock at all: they bump the first free byte of
+ * the pool's newest area with one cmpxchg (see "The lockless fast path"
+ * below, which says why that is safe).  Live pools are also on a global
+ * list, for the debugfs listing (pmalloc/pools); its mutex is taken
+ * before a pool's own, never after.
  */
 
 #define pr_fmt(fmt) "pmalloc: " fmt
 
+#include <linux/atomic.h>
 #include <linux/debugfs.h>
 #include <linux/init.h>
 #include <linux/list.h>
@@ -49,11 +53,19 @@
 #include <asm/patching.h>
 #endif
 
+/*
+ * An area's used word: the bytes handed out (the offset of the first free
+ * one), with PMALLOC_AREA_CLOSED set once protection of the area has
+ * begun.  No area is larger than LONG_MAX bytes, so the bit is never part
+ * of an offset.
+ */
+#define PMALLOC_AREA_CLOSED	LONG_MIN
+
 struct pmalloc_area {
 	struct list_head node;		/* in one of the pool's lists */
 	unsigned long start;		/* vmalloc address of the first page */
 	size_t size;			/* bytes mapped, whole pages */
-	size_t used;			/* bytes handed out: the first free one */
+	atomic_long_t used;		/* first free byte, PMALLOC_AREA_CLOSED */
 	bool protected;			/* read by lockless lookups */
 	struct pmalloc_pool *pool;	/* the owner, for write-rare */
 	struct rcu_head rcu;
@@ -71,6 +83,7 @@ struct pmalloc_pool {
 	struct mutex lock;		/* serialises everything below */
 	struct list_head writable;	/* areas still open, newest first */
 	struct list_head protected;	/* read-only areas */
+	struct pmalloc_area *newest;	/* read locklessly by pmalloc() */
 	size_t refill;			/* minimum size of a new area */
 	size_t align;			/* alignment of every object */
 	const void *caller;		/* shown in /proc/vmallocinfo */
@@ -188,16 +201,92 @@ EXPORT_SYMBOL_GPL(pmalloc_create_pool);
  */
 #define PMALLOC_SEARCH_AREAS	8
 
-/* Carve @size bytes from @area if they fit after aligning; NULL if not. */
+/*
+ * The lockless fast path.
+ *
+ * pmalloc() first tries the pool's newest area without the pool's mutex:
+ * it reads pool->newest and claims bytes by moving the area's used word on
+ * with a cmpxchg.  Only when that area is closed or has no room does it
+ * take the mutex, in __pmalloc_slow(), which tries the eight newest
+ * writable areas with the same cmpxchg and adds an area if none has room.
+ * The areas are tried in the order the locked path alone used to try
+ * them, newest first, so a pool uses its memory exactly as before.  Why
+ * this is safe against each of the other entry points:
+ *
+ * - Concurrent pmalloc(): every change to an open area's word is a
+ *   cmpxchg from the value its range was worked out from, so two callers
+ *   cannot both claim bytes from one value; the loser works its range out
+ *   again from the new one.  The word only grows, and never past the
+ *   area's size, so the ranges handed out are disjoint and in the area.
+ *
+ * - pmalloc_protect_pool(): under the mutex, protect sets
+ *   PMALLOC_AREA_CLOSED in an area's word, with an atomic OR and a full
+ *   barrier, before set_memory_ro() changes any of the area's pages.  The
+ *   updates of one word happen in one order.  A cmpxchg before the OR
+ *   handed out bytes that this protect then covers, as if that pmalloc()
+ *   had taken the mutex first.  A cmpxchg after it cannot succeed, since
+ *   it expects a word without the bit; the value it then reads has the
+ *   bit, and the caller goes elsewhere.  So no object is carved from an
+ *   area once its protection has begun, and the word no longer changes,
+ *   except that protect itself marks the area full if set_memory_ro()
+ *   fails on it.  An object carved just before the OR may be made
+ *   read-only while its caller still fills it; that was so with the mutex
+ *   too, and is why callers finish their objects before they protect.
+ *
+ * - pool->newest is written only under the mutex: with release, once a
+ *   new area's record, pages and maple tree entry are all in place, and
+ *   with NULL when protect closes that area.  The fast path reads it with
+ *   acquire, so it never sees an area half made.  A stale pointer does no
+ *   harm: records are freed by destroy only, and a closed or full area
+ *   just sends the caller to the slow path.  The word's cmpxchg itself
+ *   needs no ordering, since it publishes nothing but the claim.
+ *
+ * - is_pmalloc_object(), and hardened usercopy through it, look areas up
+ *   in the maple tree and read area->protected, neither of which the fast
+ *   path touches; an object it returns lies in an area that was in the
+ *   tree before it became the newest.
+ *
+ * - The debugfs listing reads the words under the pool's mutex, which
+ *   keeps areas from being added or protected meanwhile but does not stop
+ *   open areas from filling: "in_use" may lag behind allocations made
+ *   while it is read.
+ *
+ * - Write-rare, pmalloc_wr(), chooses between a plain write and the
+ *   private mapping by area->protected, under the pool's mutex.  Only
+ *   protect changes that flag, under the same mutex, and the fast path
+ *   only hands out bytes of areas that are not protected, so write-rare
+ *   sees nothing new.
+ *
+ * - pmalloc_destroy_pool() frees the records and the pool.  As before, its
+ *   caller makes sure nobody else uses the pool, so no fast path can still
+ *   be looking at pool->newest.
+ */
+
+/*
+ * Carve @size bytes from @area if it is not closed and they fit after
+ * aligning; NULL if not.  The pool's mutex is not needed: see above.
+ */
 static void *pmalloc_carve(struct pmalloc_area *area, size_t size,
 			   size_t align)
 {
-	size_t offset = ALIGN(area->used, align);
+	long used = atomic_long_read(&area->used);
+	size_t offset;
 
-	if (offset > area->size || size > area->size - offset)
-		return NULL;
-	area->used = offset + size;
+	do {
+		if (used & PMALLOC_AREA_CLOSED)
+			return NULL;
+		offset = ALIGN((size_t)used, align);
+		if (offset > area->size || size > area->size - offset)
+			return NULL;
+	} while (!atomic_long_try_cmpxchg_relaxed(&area->used, &used,
+						  offset + size));
 	return (void *)(area->start + offset);
+}
+
+/* Bytes handed out from @area, closed or not. */
+static size_t pmalloc_area_used(struct pmalloc_area *area)
+{
+	return atomic_long_read(&area->used) & ~PMALLOC_AREA_CLOSED;
 }
 
 static struct pmalloc_area *pmalloc_add_area(struct pmalloc_pool *pool,
@@ -210,13 +299,15 @@ static struct pmalloc_area *pmalloc_add_area(struct pmalloc_pool *pool,
 	lockdep_assert_held(&pool->lock);
 
 	/*
-	 * Refuse sizes that wrap when rounded up to pages, and areas too
-	 * large for set_memory_ro(), which counts pages in an int.
+	 * Refuse sizes that wrap when rounded up to pages, areas too large
+	 * for set_memory_ro(), which counts pages in an int, and areas whose
+	 * size would reach PMALLOC_AREA_CLOSED (on 32 bits, 2 GiB, more than
+	 * the vmalloc range holds).
 	 */
 	if (size > SIZE_MAX - PAGE_SIZE + 1)
 		return NULL;
 	bytes = max(PAGE_ALIGN(size), pool->refill);
-	if (bytes >> PAGE_SHIFT > INT_MAX)
+	if (bytes >> PAGE_SHIFT > INT_MAX || bytes > LONG_MAX)
 		return NULL;
 
 	area = kmalloc(sizeof(*area), GFP_KERNEL);
@@ -240,7 +331,7 @@ static struct pmalloc_area *pmalloc_add_area(struct pmalloc_pool *pool,
 
 	area->start = (unsigned long)addr;
 	area->size = bytes;
-	area->used = 0;
+	atomic_long_set(&area->used, 0);
 	area->protected = false;
 	area->pool = pool;
 	if (mtree_store_range(&pmalloc_areas, area->start,
@@ -253,31 +344,12 @@ static struct pmalloc_area *pmalloc_add_area(struct pmalloc_pool *pool,
 	return area;
 }
 
-/**
- * pmalloc() - Allocate memory from a pool.
- * @pool: the pool to allocate from
- * @size: the number of bytes wanted
- *
- * The object is aligned as the pool was created to align, is not zeroed,
- * and stays writable until the pool is protected.  It is taken from the
- * first of the pool's eight newest writable areas with room for it, or else
- * from a new area of at least the pool's refill size.
- *
- * Context: Process context; may sleep.  Safe against concurrent calls on
- * the same pool.
- * Return: the object, or NULL if @pool is NULL, @size is 0 or larger than
- * the vmalloc range can hold, or memory is short.  A failed call leaves the
- * pool as it was.
- */
-void *pmalloc(struct pmalloc_pool *pool, size_t size)
+/* pmalloc() when the newest area cannot serve: under the pool's mutex. */
+static void *__pmalloc_slow(struct pmalloc_pool *pool, size_t size)
 {
 	struct pmalloc_area *area;
 	unsigned int tried = 0;
 	void *p = NULL;
-
-	might_sleep();
-	if (!pool || !size)
-		return NULL;
 
 	mutex_lock(&pool->lock);
 	list_for_each_entry(area, &pool->writable, node) {
@@ -289,11 +361,54 @@ void *pmalloc(struct pmalloc_pool *pool, size_t size)
 	}
 
 	area = pmalloc_add_area(pool, size);
-	if (area)
+	if (area) {
+		/* Nobody can carve from it yet, so this takes the first bytes. */
 		p = pmalloc_carve(area, size, pool->align);
+		/* Pairs with the acquire in pmalloc(): the area is complete. */
+		smp_store_release(&pool->newest, area);
+	}
 out_unlock:
 	mutex_unlock(&pool->lock);
 	return p;
+}
+
+/**
+ * pmalloc() - Allocate memory from a pool.
+ * @pool: the pool to allocate from
+ * @size: the number of bytes wanted
+ *
+ * The object is aligned as the pool was created to align, is not zeroed,
+ * and stays writable until the pool is protected.  It is taken from the
+ * first of the pool's eight newest writable areas with room for it, or else
+ * from a new area of at least the pool's refill size.  When the newest area
+ * has room, the call takes no lock: it claims the bytes with one atomic
+ * compare-and-exchange.  Otherwise it takes the pool's mutex.
+ *
+ * Context: Process context; may sleep.  Safe against concurrent calls on
+ * the same pool, and against pmalloc_protect_pool(): an object returned
+ * while the pool is being protected may or may not be protected by that
+ * call.
+ * Return: the object, or NULL if @pool is NULL, @size is 0 or larger than
+ * the vmalloc range can hold, or memory is short.  A failed call leaves the
+ * pool as it was.
+ */
+void *pmalloc(struct pmalloc_pool *pool, size_t size)
+{
+	struct pmalloc_area *area;
+	void *p;
+
+	might_sleep();
+	if (!pool || !size)
+		return NULL;
+
+	/* Pairs with the release in __pmalloc_slow(); see the fast path. */
+	area = smp_load_acquire(&pool->newest);
+	if (area) {
+		p = pmalloc_carve(area, size, pool->align);
+		if (p)
+			return p;
+	}
+	return __pmalloc_slow(pool, size);
 }
 EXPORT_SYMBOL_GPL(pmalloc);
 
@@ -332,13 +447,25 @@ int pmalloc_protect_pool(struct pmalloc_pool *pool)
 		goto out_unlock;
 	}
 	list_for_each_entry_safe_reverse(area, tmp, &pool->writable, node) {
+		/*
+		 * Close the area before any of its pages changes: from here
+		 * on no pmalloc() carves from it, locked or not (see the fast
+		 * path, above pmalloc_carve()).
+		 */
+		atomic_long_or(PMALLOC_AREA_CLOSED, &area->used);
+		/* Seen closed before set_memory_ro() changes a page. */
+		smp_mb__after_atomic();
+		if (pool->newest == area)
+			WRITE_ONCE(pool->newest, NULL);
+
 		ret = pmalloc_set_ro(area);
 		if (ret) {
 			/*
-			 * Part of the area may be read-only already: carve
-			 * nothing more from it, but leave it for the retry.
+			 * Part of the area may be read-only already: it stays
+			 * closed, counts as full, and is left for the retry.
 			 */
-			area->used = area->size;
+			atomic_long_set(&area->used,
+					PMALLOC_AREA_CLOSED | (long)area->size);
 			break;
 		}
 		WRITE_ONCE(area->protected, true);
@@ -683,7 +810,8 @@ EXPORT_SYMBOL_GPL(pmalloc_wr_ptr_release);
 /*
  * debugfs pmalloc/pools: one line per live pool.  "in_use" counts the bytes
  * carved from its areas, alignment padding included; "given_up" the bytes
- * left unused in protected areas, which no later object can have.
+ * left unused in protected areas, which no later object can have.  The
+ * mutex holds the lists still, but open areas may fill meanwhile.
  */
 static void pmalloc_show_pool(struct seq_file *m, struct pmalloc_pool *pool)
 {
@@ -695,13 +823,13 @@ static void pmalloc_show_pool(struct seq_file *m, struct pmalloc_pool *pool)
 	list_for_each_entry(area, &pool->writable, node) {
 		areas++;
 		pages += area->size >> PAGE_SHIFT;
-		used += area->used;
+		used += pmalloc_area_used(area);
 	}
 	list_for_each_entry(area, &pool->protected, node) {
 		areas++;
 		pages += area->size >> PAGE_SHIFT;
-		used += area->used;
-		lost += area->size - area->used;
+		used += pmalloc_area_used(area);
+		lost += area->size - pmalloc_area_used(area);
 	}
 	if (list_empty(&pool->protected))
 		state = list_empty(&pool->writable) ? "empty" : "writable";
